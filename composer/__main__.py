@@ -1,0 +1,5 @@
+"""Run composer as ``python -m composer``."""
+
+from composer.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""Command-line interface: typer commands and rich rendering; the only layer
+that prints.  Every command module registers itself on ``app``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from composer.cli import config_cmd  # noqa: F401  (registers commands)
+from composer.cli.app import app
+from composer.errors import ComposerError, ExitCode
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``composer`` script; maps outcomes to exit codes."""
+    level = os.environ.get("COMPOSER_LOG", "WARNING").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=False)
+    except ComposerError as exc:
+        sys.stderr.write(exc.render() + "\n")
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("interrupted\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(0)

@@ -321,7 +321,7 @@ def differences(
         for key in sorted(set(left) | set(right)):
             a = left.get(key, MISSING)
             b = right.get(key, MISSING)
-            if a is None and b is MISSING or a is MISSING and b is None:
+            if (a is None and b is MISSING) or (a is MISSING and b is None):
                 continue
             yield from differences(a, b, (*path, key))
         return

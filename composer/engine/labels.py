@@ -1,0 +1,27 @@
+"""Ownership labels: Docker Compose's, so both tools see the same project,
+and composer's own, holding what it needs beyond them."""
+
+from __future__ import annotations
+
+PREFIX = "com.docker.compose."
+PROJECT = PREFIX + "project"
+SERVICE = PREFIX + "service"
+CONTAINER_NUMBER = PREFIX + "container-number"
+ONEOFF = PREFIX + "oneoff"
+CONFIG_HASH = PREFIX + "config-hash"
+WORKING_DIR = PREFIX + "project.working_dir"
+CONFIG_FILES = PREFIX + "project.config_files"
+ENVIRONMENT_FILE = PREFIX + "project.environment_file"
+NETWORK = PREFIX + "network"
+VOLUME = PREFIX + "volume"
+VERSION = PREFIX + "version"
+IMAGE = PREFIX + "image"
+DEPENDS_ON = PREFIX + "depends_on"
+REPLACE = PREFIX + "replace"
+
+#: The compact JSON of the last applied service definition, image ID and
+#: file digests, so a later plan can name the fields that changed.
+SERVICE_CONFIG = "composer.service-config"
+
+#: The Compose version these labels imitate.
+COMPOSE_VERSION = "2.40.3"

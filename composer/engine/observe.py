@@ -1,0 +1,178 @@
+"""Observe stage: one immutable snapshot of a project's live state.
+
+Four list requests whatever the number of services: the project's containers
+(filtered by its label on the engine), all networks, all volumes and all
+images.  Networks and volumes are listed whole because external ones carry
+no project label and must still be found.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from composer.engine.labels import (
+    CONTAINER_NUMBER,
+    ONEOFF,
+    PROJECT,
+    SERVICE,
+)
+
+log = logging.getLogger(__name__)
+
+_EXIT = re.compile(r"Exited \((-?\d+)\)")
+
+
+class Lister(Protocol):
+    """The four list calls observe needs; the real Engine or a fake."""
+
+    def list_containers(self, project: str) -> list[dict[str, Any]]:
+        """Containers with the project label."""
+        ...
+
+    def list_networks(self) -> list[dict[str, Any]]:
+        """All networks."""
+        ...
+
+    def list_volumes(self) -> list[dict[str, Any]]:
+        """All volumes."""
+        ...
+
+    def list_images(self) -> list[dict[str, Any]]:
+        """All images."""
+        ...
+
+
+@dataclass(frozen=True)
+class ObservedContainer:
+    """A container of the project as the engine reports it."""
+
+    id: str
+    name: str
+    service: str
+    number: int
+    state: str
+    image_id: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+    health: str | None = None
+    oneoff: bool = False
+    networks: tuple[str, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        """Whether the container's process runs (paused counts)."""
+        return self.state in ("running", "paused", "restarting")
+
+
+@dataclass(frozen=True)
+class ObservedNetwork:
+    """A network on the engine."""
+
+    name: str
+    id: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ObservedVolume:
+    """A volume on the engine."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Actual:
+    """What runs on the engine for one project, at one moment."""
+
+    project: str
+    containers: tuple[ObservedContainer, ...] = ()
+    networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)
+    volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)
+    images: Mapping[str, str] = field(default_factory=dict)
+
+    def of_service(self, service: str) -> tuple[ObservedContainer, ...]:
+        """The project's (not one-off) containers of one service."""
+        return tuple(
+            c for c in self.containers if c.service == service and not c.oneoff
+        )
+
+    def project_networks(self) -> tuple[ObservedNetwork, ...]:
+        """The networks labelled as this project's."""
+        return tuple(
+            n for n in self.networks.values() if n.labels.get(PROJECT) == self.project
+        )
+
+    def project_volumes(self) -> tuple[ObservedVolume, ...]:
+        """The volumes labelled as this project's."""
+        return tuple(
+            v for v in self.volumes.values() if v.labels.get(PROJECT) == self.project
+        )
+
+
+def observe(engine: Lister, project: str) -> Actual:
+    """Read the project's live state with four list requests."""
+    containers = tuple(
+        _container(raw)
+        for raw in engine.list_containers(project)
+        # The engine filter matches the label exactly; check again anyway,
+        # another project's objects must never leak in.
+        if (raw.get("Labels") or {}).get(PROJECT) == project
+    )
+    networks = {
+        str(n["Name"]): ObservedNetwork(
+            str(n["Name"]), str(n.get("Id", "")), dict(n.get("Labels") or {})
+        )
+        for n in engine.list_networks()
+    }
+    volumes = {
+        str(v["Name"]): ObservedVolume(str(v["Name"]), dict(v.get("Labels") or {}))
+        for v in engine.list_volumes()
+    }
+    images: dict[str, str] = {}
+    for image in engine.list_images():
+        for tag in image.get("RepoTags") or ():
+            images[str(tag)] = str(image["Id"])
+        for digest in image.get("RepoDigests") or ():
+            images[str(digest)] = str(image["Id"])
+    log.debug(
+        "observed %s: %d containers, %d networks, %d volumes, %d images",
+        project,
+        len(containers),
+        len(networks),
+        len(volumes),
+        len(images),
+    )
+    return Actual(project, containers, networks, volumes, images)
+
+
+def _container(raw: Mapping[str, Any]) -> ObservedContainer:
+    labels: dict[str, str] = dict(raw.get("Labels") or {})
+    names = raw.get("Names") or ["/"]
+    status = str(raw.get("Status") or "")
+    match = _EXIT.search(status)
+    health = None
+    for word in ("healthy", "unhealthy", "health: starting"):
+        if f"({word})" in status:
+            health = word.replace("health: ", "")
+    try:
+        number = int(labels.get(CONTAINER_NUMBER, "0"))
+    except ValueError:
+        number = 0
+    return ObservedContainer(
+        id=str(raw["Id"]),
+        name=str(names[0]).lstrip("/"),
+        service=labels.get(SERVICE, ""),
+        number=number,
+        state=str(raw.get("State") or ""),
+        image_id=str(raw.get("ImageID") or ""),
+        labels=labels,
+        exit_code=int(match.group(1)) if match else None,
+        health=health,
+        oneoff=labels.get(ONEOFF, "False") == "True",
+        networks=tuple((raw.get("NetworkSettings") or {}).get("Networks") or {}),
+    )

@@ -1,0 +1,129 @@
+"""The plan as frozen data: ordered steps, each with its reason and diffs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """The kind of object a step acts on."""
+
+    NETWORK = "network"
+    VOLUME = "volume"
+    CONTAINER = "container"
+
+
+class Action(StrEnum):
+    """What a step does to its object."""
+
+    CREATE = "create"
+    START = "start"
+    RESTART = "restart"
+    STOP = "stop"
+    RECREATE = "recreate"
+    REMOVE = "remove"
+
+    @property
+    def symbol(self) -> str:
+        """The one-character mark of the action in a diff view."""
+        return {
+            Action.CREATE: "+",
+            Action.REMOVE: "-",
+            Action.RECREATE: "~",
+        }.get(self, ">")
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field that differs between the observed and desired object."""
+
+    path: str
+    old: Any = None
+    new: Any = None
+
+    @property
+    def change(self) -> str:
+        """``added``, ``removed`` or ``changed``."""
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        return "changed"
+
+    def describe(self) -> str:
+        """The difference as one readable line."""
+        if self.change == "added":
+            return f"{self.path}: added {_show(self.new)}"
+        if self.change == "removed":
+            return f"{self.path}: removed (was {_show(self.old)})"
+        return f"{self.path}: {_show(self.old)} -> {_show(self.new)}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action on one object, with why it is needed."""
+
+    action: Action
+    kind: Kind
+    name: str
+    reason: str
+    service: str | None = None
+    number: int | None = None
+    container_id: str | None = None
+    diffs: tuple[FieldDiff, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The step as plain JSON data (see docs/plan-json.md)."""
+        return {
+            "action": self.action.value,
+            "kind": self.kind.value,
+            "name": self.name,
+            "service": self.service,
+            "number": self.number,
+            "container_id": self.container_id,
+            "reason": self.reason,
+            "diffs": [
+                {"path": d.path, "change": d.change, "old": d.old, "new": d.new}
+                for d in self.diffs
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered steps plus what was noticed but needs no action."""
+
+    project: str
+    steps: tuple[Step, ...] = ()
+    orphans: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when applying would change nothing."""
+        return not self.steps
+
+    def for_service(self, service: str) -> tuple[Step, ...]:
+        """The container steps of one service, in order."""
+        return tuple(s for s in self.steps if s.service == service)
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as plain JSON data (see docs/plan-json.md)."""
+        return {
+            "project": self.project,
+            "empty": self.empty,
+            "steps": [s.to_json() for s in self.steps],
+            "orphans": list(self.orphans),
+            "problems": list(self.problems),
+            "warnings": list(self.warnings),
+        }
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

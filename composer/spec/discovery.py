@@ -88,7 +88,7 @@ def find_files(
             Location(os.path.abspath(cwd)),
             hint="create compose.yaml or pass -f FILE",
         )
-    return Discovered(found, project_directory and base or os.path.dirname(found[0]))
+    return Discovered(found, (project_directory and base) or os.path.dirname(found[0]))
 
 
 def _search(start: str) -> tuple[str, ...]:
@@ -128,7 +128,9 @@ def read_project_env(
         for name in env_files:
             path = os.path.abspath(os.path.join(cwd, name))
             if not os.path.isfile(path):
-                raise ConfigError.at("C132", f"env file {path} not found", Location(path))
+                raise ConfigError.at(
+                    "C132", f"env file {path} not found", Location(path)
+                )
             merged.update(read_env_file(path, {**merged, **environ}))
     else:
         default = os.path.join(working_dir, ".env")

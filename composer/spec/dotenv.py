@@ -55,7 +55,9 @@ def parse_dotenv(
         if not stripped or stripped.startswith("#"):
             reader.pos = line_end + 1
             continue
-        reader.pos = start + (len(src[start:line_end]) - len(src[start:line_end].lstrip()))
+        reader.pos = start + (
+            len(src[start:line_end]) - len(src[start:line_end].lstrip())
+        )
         if src.startswith("export ", reader.pos):
             reader.pos += len("export ")
             while reader.pos < n and src[reader.pos] in " \t":

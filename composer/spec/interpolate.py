@@ -250,9 +250,7 @@ def interpolate(data: Any, environ: Mapping[str, str], source: SourceMap) -> Any
 
     result = walk(data, ())
     for name in sorted(subst.unset):
-        log.warning(
-            'The "%s" variable is not set. Defaulting to a blank string.', name
-        )
+        log.warning('The "%s" variable is not set. Defaulting to a blank string.', name)
     return result
 
 

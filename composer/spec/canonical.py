@@ -1,0 +1,145 @@
+"""Short syntax to long syntax for one service, before files are merged.
+
+Merging works on the long forms, so that ``"8080:80"`` and ``{target: 80,
+published: 8080}`` are recognised as the same port.  Paths stay as written;
+:mod:`composer.spec.normalize` makes them absolute after the merge.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from composer.spec.ports import parse_port
+from composer.spec.volumes import parse_volume
+
+_LIST_OR_STRING = ("dns", "dns_search", "dns_opt", "tmpfs", "env_file")
+_MAPPINGS = ("labels", "annotations", "sysctls")
+
+
+def scalar_text(value: Any) -> str | None:
+    """A YAML scalar as the string Compose stores (booleans in lower case)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_mapping(value: Any, sep: str = "=") -> dict[str, str | None]:
+    """``[K=V, K]`` or ``{K: V}`` as a mapping of strings (None when unset)."""
+    if isinstance(value, dict):
+        return {str(k): scalar_text(v) for k, v in value.items()}
+    out: dict[str, str | None] = {}
+    for item in value or []:
+        text = str(item)
+        if sep in text:
+            key, val = text.split(sep, 1)
+            out[key] = val
+        else:
+            out[text] = None
+    return out
+
+
+def shell_words(value: Any) -> Any:
+    """A command given as one string split as a POSIX shell would."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError:
+            return value.split()
+    return value
+
+
+def canonical_service(svc: dict[str, Any]) -> dict[str, Any]:
+    """Return ``svc`` with every short syntax replaced by its long form."""
+    out = dict(svc)
+    if isinstance(out.get("build"), str):
+        out["build"] = {"context": out["build"]}
+    build = out.get("build")
+    if isinstance(build, dict):
+        build = dict(build)
+        for key in ("args", "labels"):
+            if key in build and build[key] is not None:
+                build[key] = to_mapping(build[key])
+        if "extra_hosts" in build:
+            build["extra_hosts"] = _extra_hosts(build["extra_hosts"])
+        out["build"] = build
+    for key in ("command", "entrypoint"):
+        if key in out:
+            out[key] = shell_words(out[key])
+    if "environment" in out:
+        out["environment"] = to_mapping(out["environment"])
+    for key in _MAPPINGS:
+        if key in out and out[key] is not None:
+            out[key] = to_mapping(out[key])
+    for key in _LIST_OR_STRING:
+        if isinstance(out.get(key), str | dict):
+            out[key] = [out[key]]
+    if "env_file" in out:
+        out["env_file"] = [_env_file(e) for e in out["env_file"] or []]
+    if "ports" in out:
+        out["ports"] = [p for item in out["ports"] or [] for p in parse_port(item)]
+    if "expose" in out:
+        out["expose"] = [scalar_text(e) for e in out["expose"] or []]
+    if "volumes" in out:
+        out["volumes"] = [parse_volume(v) for v in out["volumes"] or []]
+    if "depends_on" in out:
+        out["depends_on"] = _depends_on(out["depends_on"])
+    if isinstance(out.get("networks"), list):
+        out["networks"] = {str(n): None for n in out["networks"]}
+    for key in ("secrets", "configs"):
+        if key in out:
+            out[key] = [
+                {"source": i} if isinstance(i, str) else i for i in out[key] or []
+            ]
+    if "extra_hosts" in out:
+        out["extra_hosts"] = _extra_hosts(out["extra_hosts"])
+    healthcheck = out.get("healthcheck")
+    if isinstance(healthcheck, dict) and isinstance(healthcheck.get("test"), str):
+        out["healthcheck"] = {
+            **healthcheck,
+            "test": ["CMD-SHELL", healthcheck["test"]],
+        }
+    return out
+
+
+def _env_file(entry: Any) -> dict[str, Any]:
+    if isinstance(entry, dict):
+        return {"required": True, **entry}
+    return {"path": str(entry), "required": True}
+
+
+def _depends_on(value: Any) -> dict[str, dict[str, Any]]:
+    if isinstance(value, dict):
+        out: dict[str, dict[str, Any]] = {}
+        for name, spec in value.items():
+            entry = dict(spec or {})
+            entry.setdefault("condition", "service_started")
+            entry.setdefault("required", True)
+            out[str(name)] = entry
+        return out
+    return {
+        str(name): {"condition": "service_started", "required": True}
+        for name in value or []
+    }
+
+
+def _extra_hosts(value: Any) -> list[str]:
+    """Extra hosts as ``host=ip`` strings, the form Compose prints."""
+    if isinstance(value, dict):
+        out: list[str] = []
+        for host, ips in value.items():
+            for ip in ips if isinstance(ips, list) else [ips]:
+                out.append(f"{host}={ip}")
+        return out
+    result: list[str] = []
+    for item in value or []:
+        text = str(item)
+        if "=" not in text and ":" in text:
+            host, ip = text.split(":", 1)
+            text = f"{host}={ip}"
+        result.append(text)
+    return result

@@ -1,0 +1,334 @@
+"""Validate one Compose file against composer's own JSON Schema.
+
+Every schema error of the file is reported at once, each as a Diagnostic built
+from jsonschema's structured fields (validator, path, schema, instance); the
+library's English messages are never read.
+
+Codes:
+
+- S001 unknown key (with a did-you-mean hint)
+- S002 wrong type (or a value that fits none of the allowed forms)
+- S003 value not among the allowed values
+- S004 required key missing
+- S005 value does not have the required format
+- S006 value out of range
+- S007 wrong number of items or keys, or duplicate items
+- S008 name not allowed (service, network, volume, ... names)
+- S009 any other schema violation
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import functools
+import importlib.resources
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from composer.errors import Diagnostic
+from composer.spec.source import KeyPath, SourceMap, format_key
+
+log = logging.getLogger(__name__)
+
+SCHEMA_RESOURCE = "schemas/compose-spec.json"
+
+_TYPE_NOUNS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
+
+# Validators that only say "this is not the right kind of value".
+_SHALLOW = frozenset({"type", "pattern", "anyOf", "oneOf", "const"})
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    """Return composer's JSON Schema of a Compose file (read once per process)."""
+    resource = importlib.resources.files("composer").joinpath(SCHEMA_RESOURCE)
+    schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return schema
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    """Return the compiled validator, built once per process."""
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validate_document(doc: Any, source: SourceMap) -> list[Diagnostic]:
+    """Return every schema error of one Compose file, in file order."""
+    data = _plain(doc)
+    found: dict[tuple[str, str | None, str], Diagnostic] = {}
+    for error in _validator().iter_errors(data):
+        for diag in _explain(error, source):
+            found.setdefault((diag.code, diag.key, diag.message), diag)
+    log.debug("schema check of %s: %d error(s)", source.file, len(found))
+    return sorted(found.values(), key=_order)
+
+
+def _order(diag: Diagnostic) -> tuple[int, int, str]:
+    """Sort key putting diagnostics in the order a reader meets them."""
+    loc = diag.location
+    return (loc.line or 0, loc.column or 0, diag.key or "")
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` with string keys and JSON-like scalars only.
+
+    YAML may produce integer, boolean or null keys and date scalars; Compose
+    reads all of them as strings, and jsonschema needs string keys.
+    """
+    if isinstance(value, Mapping):
+        return {_key_text(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _key_text(key: Any) -> str:
+    """Return a mapping key as the string Compose would read."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, datetime.date):
+        return key.isoformat()
+    return str(key)
+
+
+def _explain(error: ValidationError, source: SourceMap) -> Iterator[Diagnostic]:
+    """Turn one jsonschema error into the diagnostics a user should read."""
+    leaf = _pick(error)
+    path: KeyPath = tuple(leaf.absolute_path)
+    schema = leaf.schema if isinstance(leaf.schema, Mapping) else {}
+    kind = leaf.validator
+
+    if kind == "additionalProperties":
+        yield from _unknown_keys(leaf, path, schema, source)
+        return
+    if kind == "required":
+        yield from _missing_keys(leaf, path, source)
+        return
+
+    code, message, hint = _describe(leaf, schema)
+    yield Diagnostic(code, message, source.locate(path), format_key(path) or None, hint)
+
+
+def _pick(error: ValidationError) -> ValidationError:
+    """Return the most relevant error under an anyOf/oneOf failure.
+
+    A branch that failed deeper inside the value, or on something other than
+    the value's type, is the form the user was writing; if every branch failed
+    on the type alone, the anyOf/oneOf error itself is the best description.
+    """
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return error
+    depth = len(error.absolute_path)
+    deepest = max(error.context, key=lambda e: len(e.absolute_path))
+    if len(deepest.absolute_path) > depth:
+        return _pick(deepest)
+    meaningful = [e for e in error.context if e.validator not in _SHALLOW]
+    if meaningful:
+        return meaningful[0]
+    nested = [e for e in error.context if e.validator in ("anyOf", "oneOf")]
+    for candidate in nested:
+        picked = _pick(candidate)
+        if picked.validator not in _SHALLOW:
+            return picked
+    return error
+
+
+def _unknown_keys(
+    error: ValidationError,
+    path: KeyPath,
+    schema: Mapping[str, Any],
+    source: SourceMap,
+) -> Iterator[Diagnostic]:
+    """Yield one diagnostic per key the mapping at ``path`` does not allow."""
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    allowed = list(schema.get("properties", {}))
+    patterns = list(schema.get("patternProperties", {}))
+    extension_ok = "^x-" in patterns
+    where = format_key(path)
+    for key in _extra_keys(instance, allowed, patterns):
+        key_path = (*path, key)
+        location = source.locate(key_path)
+        if not allowed:
+            yield Diagnostic(
+                "S008",
+                f"`{key}` is not a valid name under `{where}`; names may use "
+                "only letters, digits, `.`, `_` and `-`",
+                location,
+                format_key(key_path),
+                _name_hint(key),
+            )
+            continue
+        message = (
+            f"unknown key `{key}` in `{where}`"
+            if where
+            else f"unknown top-level key `{key}`"
+        )
+        hint = _did_you_mean(key, allowed)
+        if hint is None and extension_ok:
+            hint = "extension keys must start with `x-`"
+        yield Diagnostic("S001", message, location, format_key(key_path), hint)
+
+
+def _extra_keys(
+    instance: Mapping[str, Any], allowed: list[str], patterns: list[str]
+) -> Iterator[str]:
+    """Yield the keys of ``instance`` that neither properties nor patterns cover."""
+    compiled = [re.compile(p) for p in patterns]
+    for key in instance:
+        if key in allowed:
+            continue
+        if any(c.search(key) for c in compiled):
+            continue
+        yield key
+
+
+def _did_you_mean(key: str, allowed: Iterable[str]) -> str | None:
+    """Return a 'did you mean' hint for a mistyped key, if one is close."""
+    choices = list(allowed)
+    squashed = key.strip().lower().replace(" ", "_").replace("-", "_")
+    if squashed in choices:
+        return f"did you mean `{squashed}`?"
+    close = difflib.get_close_matches(key.lower(), choices, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return None
+
+
+def _name_hint(name: str) -> str | None:
+    """Suggest a valid spelling of a service/network/volume name."""
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    cleaned = cleaned.strip("_")
+    if cleaned and cleaned != name:
+        return f"did you mean `{cleaned}`?"
+    return None
+
+
+def _missing_keys(
+    error: ValidationError, path: KeyPath, source: SourceMap
+) -> Iterator[Diagnostic]:
+    """Yield one diagnostic per required key missing from the mapping."""
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    where = format_key(path) or "the top level"
+    for key in required:
+        if key in instance:
+            continue
+        yield Diagnostic(
+            "S004",
+            f"missing required key `{key}` in `{where}`",
+            source.locate(path),
+            format_key(path) or None,
+            f"add `{key}:` to `{where}`",
+        )
+
+
+def _describe(
+    error: ValidationError, schema: Mapping[str, Any]
+) -> tuple[str, str, str | None]:
+    """Return code, message and hint for an error about a single value."""
+    where = _short(tuple(error.absolute_path))
+    got = _show(error.instance)
+    kind = error.validator
+    value: Any = error.validator_value
+
+    if kind in ("type", "anyOf", "oneOf", "pattern") and (
+        kind != "oneOf" or error.context
+    ):
+        if kind == "pattern" and "title" not in schema:
+            return (
+                "S005",
+                f"`{where}` has an invalid value {got}",
+                f"the value must match the pattern `{value}`",
+            )
+        expected = _expected(schema, value if kind == "type" else None)
+        return "S002", f"`{where}` must be {expected}, not {got}", None
+    if kind in ("enum", "const"):
+        options = list(value) if kind == "enum" else [value]
+        listed = ", ".join(f"`{o}`" for o in options)
+        hint = None
+        if isinstance(error.instance, str):
+            hint = _did_you_mean(error.instance, [str(o) for o in options])
+        return "S003", f"`{where}` is {got}; allowed values: {listed}", hint
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return "S006", f"`{where}` is {got}, out of range ({kind} {value})", None
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        return (
+            "S007",
+            f"`{where}` has the wrong number of entries ({kind} {value})",
+            None,
+        )
+    if kind == "uniqueItems":
+        return "S007", f"`{where}` has duplicate entries", "remove the repeated items"
+    if kind == "format":
+        return "S005", f"`{where}` is {got}, which is not a valid {value}", None
+    if kind == "oneOf":
+        return "S009", f"`{where}` matches more than one allowed form", None
+    return "S009", f"`{where}` is not valid here ({kind})", None
+
+
+def _short(path: KeyPath) -> str:
+    """Return the last key of ``path`` with any list indices after it."""
+    if not path:
+        return "the file"
+    start = len(path) - 1
+    while start > 0 and isinstance(path[start], int):
+        start -= 1
+    return format_key(path[start:])
+
+
+def _expected(schema: Mapping[str, Any], types: Any) -> str:
+    """Return what the schema expects at this place, in words."""
+    title = schema.get("title")
+    if isinstance(title, str):
+        return title
+    if isinstance(types, str):
+        types = [types]
+    if isinstance(types, list) and types:
+        nouns = [_TYPE_NOUNS.get(str(t), str(t)) for t in types]
+        return (
+            nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+        )
+    return "one of the allowed forms"
+
+
+def _show(value: Any) -> str:
+    """Describe a value briefly for a message: its kind and a short excerpt."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean (`{'true' if value else 'false'}`)"
+    if isinstance(value, int | float):
+        return f"a number (`{value}`)"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string `{text}`"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"

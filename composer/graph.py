@@ -119,6 +119,7 @@ class Desired:
     services: Mapping[str, ServiceNode]
     order: tuple[str, ...]
     selected: tuple[str, ...]
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def containers(self, service: str) -> tuple[ContainerNode, ...]:
         """The replicas a service should have, numbered from 1."""
@@ -202,6 +203,7 @@ def build_desired(
         services=services,
         order=order,
         selected=selected,
+        sections={k: project.section(k) for k in ("secrets", "configs")},
     )
 
 

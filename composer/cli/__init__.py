@@ -9,7 +9,11 @@ import sys
 
 import click
 
-from composer.cli import config_cmd  # noqa: F401  (registers commands)
+from composer.cli import (  # noqa: F401
+    config_cmd,
+    inspect_cmds,
+    reconcile_cmds,
+)
 from composer.cli.app import app
 from composer.errors import ComposerError, ExitCode
 

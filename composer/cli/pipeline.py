@@ -1,0 +1,84 @@
+"""The pipeline the reconciling commands share: load, graph, observe, plan."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from composer.cli.app import GlobalOptions
+from composer.engine.client import Engine
+from composer.engine.observe import Actual, observe
+from composer.errors import ConfigError
+from composer.graph import Desired, GraphOptions, build_desired
+from composer.plan.planner import Hasher
+from composer.spec.project import Project
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything a command needs after the read-only stages ran."""
+
+    project: Project
+    desired: Desired
+    engine: Engine
+    actual: Actual
+
+
+def load(options: GlobalOptions, services: tuple[str, ...] = ()) -> Project:
+    """Load and validate the project; nothing touches the engine."""
+    spec = importlib.import_module("composer.spec")
+    loader = getattr(spec, "load_project", None)
+    if loader is None:
+        raise ConfigError("the project loader is not available yet (issue 3)")
+    project: Project = loader(options.load_options(services=services))
+    return project
+
+
+def hasher() -> Hasher | None:
+    """Docker Compose's config hash function, when the loader provides it."""
+    try:
+        module = importlib.import_module("composer.spec.hashing")
+    except ImportError:
+        return None
+    func: Any = getattr(module, "service_config_hash", None)
+    if func is None:
+        return None
+
+    def compose_hash(service: Mapping[str, object]) -> str:
+        return str(func(service))
+
+    return compose_hash
+
+
+def parse_scale(values: list[str] | None) -> dict[str, int]:
+    """``SERVICE=N`` pairs from ``--scale``."""
+    out: dict[str, int] = {}
+    for item in values or ():
+        name, sep, count = item.partition("=")
+        if not sep or not count.isdigit():
+            raise ConfigError(f"--scale expects SERVICE=NUMBER, got {item!r}")
+        out[name] = int(count)
+    return out
+
+
+def prepare(
+    options: GlobalOptions,
+    services: tuple[str, ...] = (),
+    scale: Mapping[str, int] | None = None,
+    no_deps: bool = False,
+) -> State:
+    """Load, build the desired state, connect and observe (read-only)."""
+    project = load(options, services)
+    scale = dict(scale or {})
+    for name in scale:
+        if name not in project.services:
+            raise ConfigError(f"--scale: no such service: {name}")
+    desired = build_desired(project, GraphOptions(services, scale, no_deps))
+    engine = Engine()
+    actual = observe(engine, project.name)
+    return State(project, desired, engine, actual)

@@ -1,0 +1,172 @@
+"""`composer up`, `diff` and `down`: plan, show, apply."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from composer.cli.app import app, global_options
+from composer.cli.pipeline import hasher, parse_scale, prepare
+from composer.cli.progress import make_reporter
+from composer.cli.render import plan_json, render_plan
+from composer.engine.apply import ApplyOptions, apply, apply_down
+from composer.errors import ApplyError, ExitCode
+from composer.plan import DownOptions, PlanOptions, plan, plan_down
+
+Services = Annotated[
+    list[str] | None, typer.Argument(help="Services (with their dependencies).")
+]
+Timeout = Annotated[
+    int | None,
+    typer.Option("-t", "--timeout", help="Seconds to wait for a stop before killing."),
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _progress(ctx: typer.Context, console: Console) -> tuple[Any, Any]:
+    reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
+    scope: AbstractContextManager[Any] = (
+        reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
+    )
+    return reporter, scope
+
+
+@app.command("up")
+def up(
+    ctx: typer.Context,
+    services: Services = None,
+    detach: Annotated[
+        bool, typer.Option("-d", "--detach", help="Accepted for compatibility.")
+    ] = False,
+    force_recreate: Annotated[
+        bool, typer.Option("--force-recreate", help="Recreate every container.")
+    ] = False,
+    no_recreate: Annotated[
+        bool, typer.Option("--no-recreate", help="Never recreate containers.")
+    ] = False,
+    no_deps: Annotated[
+        bool, typer.Option("--no-deps", help="Leave named services' deps alone.")
+    ] = False,
+    scale: Annotated[
+        list[str] | None, typer.Option("--scale", help="SERVICE=N (repeatable).")
+    ] = None,
+    remove_orphans: Annotated[
+        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until services run and are healthy.")
+    ] = False,
+    wait_timeout: Annotated[
+        float | None, typer.Option("--wait-timeout", help="Seconds for --wait.")
+    ] = None,
+    timeout: Timeout = None,
+) -> None:
+    """Plan, print the plan, and apply it."""
+    opts = global_options(ctx)
+    if force_recreate and no_recreate:
+        raise typer.BadParameter("--force-recreate and --no-recreate conflict")
+    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps)
+    compose_hash = hasher()
+    the_plan = plan(
+        state.desired,
+        state.actual,
+        PlanOptions(force_recreate, no_recreate, remove_orphans, compose_hash),
+    )
+    console = _console()
+    render_plan(the_plan, console)
+    if the_plan.problems:
+        raise ApplyError("; ".join(the_plan.problems))
+    if the_plan.empty and not wait:
+        return
+    reporter, scope = _progress(ctx, console)
+    with scope:
+        apply(
+            state.engine,
+            state.desired,
+            state.actual,
+            the_plan,
+            reporter,
+            ApplyOptions(
+                parallel=opts.parallel or 0,
+                stop_timeout=timeout,
+                wait=wait,
+                wait_timeout=wait_timeout,
+                hasher=compose_hash,
+            ),
+        )
+
+
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    services: Services = None,
+    output: Annotated[
+        str, typer.Option("--format", help="Output: text or json.")
+    ] = "text",
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 2 when the plan is not empty.")
+    ] = False,
+    force_recreate: Annotated[bool, typer.Option("--force-recreate")] = False,
+    no_recreate: Annotated[bool, typer.Option("--no-recreate")] = False,
+    no_deps: Annotated[bool, typer.Option("--no-deps")] = False,
+    scale: Annotated[list[str] | None, typer.Option("--scale")] = None,
+    remove_orphans: Annotated[bool, typer.Option("--remove-orphans")] = False,
+) -> None:
+    """Show what `up` would change, without changing anything."""
+    opts = global_options(ctx)
+    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps)
+    the_plan = plan(
+        state.desired,
+        state.actual,
+        PlanOptions(force_recreate, no_recreate, remove_orphans, hasher()),
+    )
+    if output == "json":
+        sys.stdout.write(plan_json(the_plan) + "\n")
+    else:
+        render_plan(the_plan, _console())
+    if the_plan.problems:
+        raise typer.Exit(ExitCode.FAILED)
+    if exit_code and not the_plan.empty:
+        raise typer.Exit(ExitCode.CHANGES)
+
+
+@app.command("down")
+def down(
+    ctx: typer.Context,
+    volumes: Annotated[
+        bool, typer.Option("-v", "--volumes", help="Also remove named volumes.")
+    ] = False,
+    remove_orphans: Annotated[
+        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
+    ] = False,
+    timeout: Timeout = None,
+) -> None:
+    """Remove the project's containers and networks (and volumes with -v)."""
+    opts = global_options(ctx)
+    state = prepare(opts)
+    the_plan = plan_down(
+        state.desired, state.actual, DownOptions(volumes, remove_orphans)
+    )
+    console = _console()
+    for warning in the_plan.warnings:
+        Console(stderr=True).print(f"[yellow]warning:[/] {warning}")
+    reporter, scope = _progress(ctx, console)
+    with scope:
+        apply_down(
+            state.engine,
+            state.desired,
+            the_plan,
+            reporter,
+            ApplyOptions(
+                parallel=opts.parallel or 0,
+                stop_timeout=timeout,
+                remove_volumes=volumes,
+            ),
+        )

@@ -1,0 +1,224 @@
+"""Apply stage: the only code that changes the engine.
+
+Networks and volumes first, then each service once everything it depends on
+is done and its ``depends_on`` conditions hold, several at a time (bounded by
+``parallel``).  The first failure stops new work; what ran is left for the
+next pass to converge from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from composer.engine.client import Engine
+from composer.engine.observe import Actual
+from composer.engine.operations import (
+    Hasher,
+    StepContext,
+    run_step,
+    wait_for,
+    wait_running,
+)
+from composer.engine.report import NullReporter, Reporter
+from composer.errors import ApplyError, ComposerError
+from composer.graph import Desired
+from composer.plan.model import Action, Kind, Plan, Step
+
+log = logging.getLogger(__name__)
+
+
+def default_parallel() -> int:
+    """Twice the number of cores."""
+    return 2 * (os.cpu_count() or 2)
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How to apply: parallelism, timeouts and waiting."""
+
+    parallel: int = 0
+    stop_timeout: int | None = None
+    wait: bool = False
+    wait_timeout: float | None = None
+    remove_volumes: bool = False
+    hasher: Hasher | None = None
+
+
+def apply(
+    engine: Engine,
+    desired: Desired,
+    actual: Actual,
+    plan: Plan,
+    reporter: Reporter | None = None,
+    options: ApplyOptions | None = None,
+) -> None:
+    """Carry out ``plan``; raise ApplyError on the first failure."""
+    opts = options or ApplyOptions()
+    if plan.problems:
+        raise ApplyError("; ".join(plan.problems))
+    ctx = StepContext(
+        engine,
+        desired,
+        actual.images,
+        reporter or NullReporter(),
+        opts.stop_timeout,
+        opts.remove_volumes,
+        opts.hasher,
+    )
+    workers = opts.parallel or default_parallel()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        _each(
+            pool,
+            ctx,
+            [
+                s
+                for s in plan.steps
+                if s.kind is not Kind.CONTAINER and s.action is Action.CREATE
+            ],
+        )
+        ids = _services(pool, ctx, actual, plan, opts)
+        orphans = [
+            s
+            for s in plan.steps
+            if s.kind is Kind.CONTAINER and s.service not in desired.services
+        ]
+        _each(pool, ctx, orphans)
+        _each(
+            pool,
+            ctx,
+            [
+                s
+                for s in plan.steps
+                if s.kind is not Kind.CONTAINER and s.action is Action.REMOVE
+            ],
+        )
+    if opts.wait:
+        _wait_all(engine, desired, ids, opts.wait_timeout)
+
+
+def apply_down(
+    engine: Engine,
+    desired: Desired,
+    plan: Plan,
+    reporter: Reporter | None = None,
+    options: ApplyOptions | None = None,
+) -> None:
+    """Remove what a ``down`` plan lists: containers, then networks and volumes."""
+    opts = options or ApplyOptions()
+    ctx = StepContext(
+        engine,
+        desired,
+        {},
+        reporter or NullReporter(),
+        opts.stop_timeout,
+        opts.remove_volumes,
+    )
+    with ThreadPoolExecutor(max_workers=opts.parallel or default_parallel()) as pool:
+        _each(pool, ctx, [s for s in plan.steps if s.kind is Kind.CONTAINER])
+        _each(pool, ctx, [s for s in plan.steps if s.kind is not Kind.CONTAINER])
+
+
+def _each(pool: ThreadPoolExecutor, ctx: StepContext, steps: Iterable[Step]) -> None:
+    futures = [pool.submit(run_step, ctx, s) for s in steps]
+    for fut in futures:
+        exc = fut.exception()
+        if isinstance(exc, ComposerError):
+            raise ApplyError(exc.message) from exc
+        if exc is not None:
+            raise exc
+
+
+def _services(
+    pool: ThreadPoolExecutor,
+    ctx: StepContext,
+    actual: Actual,
+    plan: Plan,
+    opts: ApplyOptions,
+) -> dict[str, list[str]]:
+    """Run each service's steps once its dependencies are ready."""
+    desired = ctx.desired
+    ids: dict[str, list[str]] = {
+        name: [
+            c.id for c in actual.of_service(name) if c.running or c.state == "exited"
+        ]
+        for name in desired.services
+    }
+    lock = threading.Lock()
+    stop = threading.Event()
+    deadline = (
+        None if opts.wait_timeout is None else time.monotonic() + opts.wait_timeout
+    )
+    pending = [n for n in desired.order if n in desired.selected]
+    running: dict[Future[None], str] = {}
+    done: set[str] = set()
+
+    def task(name: str) -> None:
+        steps = plan.for_service(name)
+        if not steps:
+            return
+        starts = any(s.action is not Action.REMOVE for s in steps)
+        for dep in desired.services[name].dependencies:
+            if starts and dep.service in desired.services:
+                with lock:
+                    targets = list(ids.get(dep.service, []))
+                wait_for(ctx.engine, dep, targets, deadline, stop)
+        left: list[str] = []
+        for step in sorted(steps, key=lambda s: s.action is not Action.REMOVE):
+            ident = run_step(ctx, step)
+            if ident:
+                left.append(ident)
+        with lock:
+            kept = [
+                i for i in ids.get(name, []) if i not in {s.container_id for s in steps}
+            ]
+            ids[name] = kept + left
+
+    failure: BaseException | None = None
+    while pending or running:
+        ready = [n for n in pending if _deps_done(desired, n, done)]
+        if failure is None:
+            for name in ready:
+                pending.remove(name)
+                running[pool.submit(task, name)] = name
+        if not running:
+            break
+        finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        for fut in finished:
+            name = running.pop(fut)
+            done.add(name)
+            exc = fut.exception()
+            if exc is not None and failure is None:
+                failure = exc
+                stop.set()
+        if failure is not None:
+            pending.clear()
+    if failure is not None:
+        if isinstance(failure, ComposerError):
+            raise ApplyError(failure.message) from failure
+        raise failure
+    return ids
+
+
+def _deps_done(desired: Desired, name: str, done: set[str]) -> bool:
+    return all(
+        d.service in done or d.service not in desired.selected
+        for d in desired.services[name].dependencies
+    )
+
+
+def _wait_all(
+    engine: Engine,
+    desired: Desired,
+    ids: Mapping[str, list[str]],
+    timeout: float | None,
+) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for name in desired.selected:
+        for ident in ids.get(name, []):
+            wait_running(engine, name, ident, deadline)

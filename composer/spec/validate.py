@@ -262,43 +262,43 @@ def _describe(
         if kind == "pattern" and "title" not in schema:
             return (
                 "S005",
-                f"`{where}` has an invalid value {got}",
+                f"{where} has an invalid value {got}",
                 f"the value must match the pattern `{value}`",
             )
         expected = _expected(schema, value if kind == "type" else None)
-        return "S002", f"`{where}` must be {expected}, not {got}", None
+        return "S002", f"{where} must be {expected}, not {got}", None
     if kind in ("enum", "const"):
         options = list(value) if kind == "enum" else [value]
         listed = ", ".join(f"`{o}`" for o in options)
         hint = None
         if isinstance(error.instance, str):
             hint = _did_you_mean(error.instance, [str(o) for o in options])
-        return "S003", f"`{where}` is {got}; allowed values: {listed}", hint
+        return "S003", f"{where} is {got}; allowed values: {listed}", hint
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return "S006", f"`{where}` is {got}, out of range ({kind} {value})", None
+        return "S006", f"{where} is {got}, out of range ({kind} {value})", None
     if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
         return (
             "S007",
-            f"`{where}` has the wrong number of entries ({kind} {value})",
+            f"{where} has the wrong number of entries ({kind} {value})",
             None,
         )
     if kind == "uniqueItems":
-        return "S007", f"`{where}` has duplicate entries", "remove the repeated items"
+        return "S007", f"{where} has duplicate entries", "remove the repeated items"
     if kind == "format":
-        return "S005", f"`{where}` is {got}, which is not a valid {value}", None
+        return "S005", f"{where} is {got}, which is not a valid {value}", None
     if kind == "oneOf":
-        return "S009", f"`{where}` matches more than one allowed form", None
-    return "S009", f"`{where}` is not valid here ({kind})", None
+        return "S009", f"{where} matches more than one allowed form", None
+    return "S009", f"{where} is not valid here ({kind})", None
 
 
 def _short(path: KeyPath) -> str:
-    """Return the last key of ``path`` with any list indices after it."""
+    """Name the value at ``path`` by its last key and any list indices after it."""
     if not path:
         return "the file"
     start = len(path) - 1
     while start > 0 and isinstance(path[start], int):
         start -= 1
-    return format_key(path[start:])
+    return f"`{format_key(path[start:])}`"
 
 
 def _expected(schema: Mapping[str, Any], types: Any) -> str:

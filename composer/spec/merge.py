@@ -87,7 +87,9 @@ def _merge_value(
     return over
 
 
-def _merge_keyed(base: list[Any], over: list[Any], key: Callable[[Any], Any]) -> list[Any]:
+def _merge_keyed(
+    base: list[Any], over: list[Any], key: Callable[[Any], Any]
+) -> list[Any]:
     out = list(base)
     index = {_hashable(key(item)): i for i, item in enumerate(out)}
     for item in over:

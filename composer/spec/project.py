@@ -41,6 +41,7 @@ class Project:
     source_files: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
+    all_profiles: tuple[str, ...] = ()
 
     @property
     def services(self) -> Mapping[str, Mapping[str, Any]]:

@@ -33,6 +33,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from composer.errors import Diagnostic
+from composer.spec.fastcheck import Check, SchemaNotSupported, compile_schema
 from composer.spec.source import KeyPath, SourceMap, format_key
 
 log = logging.getLogger(__name__)
@@ -61,23 +62,60 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
+# Top-level sections whose entries are checked one by one.
+_SECTIONS = ("services", "networks", "volumes", "configs", "secrets", "models")
+
+
 @functools.cache
 def _validator() -> Draft202012Validator:
-    """Return the compiled validator, built once per process."""
-    schema = load_schema()
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    """Return the jsonschema validator, built once per process."""
+    return Draft202012Validator(load_schema())
+
+
+@functools.cache
+def _fast_check() -> Check | None:
+    """Return the compiled yes/no check, or None if the schema is beyond it."""
+    try:
+        return compile_schema(load_schema())
+    except SchemaNotSupported as exc:
+        log.warning("schema fast path disabled: unsupported keyword %s", exc)
+        return None
 
 
 def validate_document(doc: Any, source: SourceMap) -> list[Diagnostic]:
     """Return every schema error of one Compose file, in file order."""
     data = _plain(doc)
+    fast = _fast_check()
+    if fast is not None:
+        if fast(data):
+            return []
+        data = _failing_parts(data, fast)
     found: dict[tuple[str, str | None, str], Diagnostic] = {}
     for error in _validator().iter_errors(data):
         for diag in _explain(error, source):
             found.setdefault((diag.code, diag.key, diag.message), diag)
     log.debug("schema check of %s: %d error(s)", source.file, len(found))
     return sorted(found.values(), key=_order)
+
+
+def _failing_parts(data: Any, fast: Check) -> Any:
+    """Return ``data`` keeping, in each large section, only entries that fail.
+
+    jsonschema then reports on a small document with the same paths.
+    """
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for section in _SECTIONS:
+        entries = data.get(section)
+        if not isinstance(entries, dict):
+            continue
+        out[section] = {
+            name: value
+            for name, value in entries.items()
+            if not fast({section: {name: value}})
+        }
+    return out
 
 
 def _order(diag: Diagnostic) -> tuple[int, int, str]:

@@ -1,0 +1,124 @@
+"""Read one Compose file into interpolated, validated, canonical data."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.errors import ConfigError, Diagnostic, Location
+from composer.spec.canonical import canonical_service
+from composer.spec.interpolate import copy_values, interpolate
+from composer.spec.source import KeyPath, SourceMap
+from composer.spec.yamlload import decode, parse_yaml
+
+log = logging.getLogger(__name__)
+
+Validator = Callable[[Any, SourceMap], list[Diagnostic]]
+
+
+def _default_validator() -> Validator | None:
+    try:
+        from composer.spec.validate import validate_document
+    except ImportError:  # pragma: no cover - the schema stage is optional
+        log.debug("composer.spec.validate is missing; schema validation skipped")
+        return None
+    return validate_document
+
+
+@dataclass
+class LoadedFile:
+    """One file after YAML, interpolation, validation and canonical forms."""
+
+    path: str
+    data: dict[str, Any]
+    source: SourceMap
+    tags: dict[KeyPath, str]
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class FileReader:
+    """Reads files with one environment; caches so extends reads each once."""
+
+    environ: Mapping[str, str]
+    interpolate: bool = True
+    validator: Validator | None = field(default_factory=_default_validator)
+    cache: dict[str, LoadedFile] = field(default_factory=dict)
+    stdin_text: str | None = None
+
+    def read(self, path: str) -> LoadedFile:
+        """Load ``path`` (``-`` is standard input)."""
+        cached = self.cache.get(path)
+        if cached is not None:
+            return cached
+        loaded = self._load(path)
+        self.cache[path] = loaded
+        return loaded
+
+    def _text(self, path: str) -> tuple[str, str]:
+        if path == "-":
+            if self.stdin_text is None:
+                self.stdin_text = sys.stdin.read()
+            return self.stdin_text, "<stdin>"
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise ConfigError.at(
+                "C100", f"cannot read file: {exc.strerror}", Location(path)
+            ) from exc
+        return decode(raw, path), path
+
+    def _load(self, path: str) -> LoadedFile:
+        text, name = self._text(path)
+        doc = parse_yaml(text, name)
+        if doc.data is None:
+            raise ConfigError.at(
+                "C107", "empty compose file", Location(name), hint="add a services: key"
+            )
+        if not isinstance(doc.data, dict):
+            raise ConfigError.at(
+                "C108",
+                "top-level object must be a mapping",
+                doc.source.locate(()),
+            )
+        warnings: list[Diagnostic] = []
+        if self.interpolate:
+            data = interpolate(doc.data, self.environ, doc.source)
+        else:
+            data = copy_values(doc.data)
+        if self.validator is not None:
+            found = self.validator(data, doc.source)
+            errors = tuple(d for d in found if d.severity == "error")
+            if errors:
+                summary = f"{name}: {len(errors)} error(s) in the Compose file"
+                raise ConfigError(summary, errors)
+            warnings.extend(d for d in found if d.severity != "error")
+        if "version" in data:
+            warnings.append(
+                Diagnostic(
+                    "C109",
+                    "the attribute `version` is obsolete, it will be ignored",
+                    doc.source.locate(("version",)),
+                    "version",
+                    "remove it to avoid confusion",
+                    "warning",
+                )
+            )
+            data.pop("version")
+        services = data.get("services")
+        if isinstance(services, dict):
+            data["services"] = {
+                name: canonical_service(svc) if isinstance(svc, dict) else svc
+                for name, svc in services.items()
+            }
+        return LoadedFile(path, data, doc.source, doc.tags, warnings)
+
+
+def directory_of(path: str, fallback: str) -> str:
+    """The directory relative paths in ``path`` are resolved against."""
+    return fallback if path == "-" else os.path.dirname(path)

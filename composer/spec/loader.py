@@ -1,0 +1,233 @@
+"""load_project: the whole load stage, from options to one normalised Project."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from composer.errors import ConfigError, Diagnostic, Location
+from composer.spec.checks import CheckInput, run_checks
+from composer.spec.discovery import (
+    check_name,
+    find_files,
+    normalize_name,
+    read_project_env,
+)
+from composer.spec.dotenv import read_env_file
+from composer.spec.extends import (
+    absolutize_resources,
+    merge_included,
+    resolve_extends,
+)
+from composer.spec.files import FileReader, LoadedFile, directory_of
+from composer.spec.merge import merge_files
+from composer.spec.normalize import (
+    Context,
+    finish_resources,
+    finish_service,
+    resolve_path,
+)
+from composer.spec.profiles import select_services
+from composer.spec.project import LoadOptions, Project
+from composer.spec.source import KeyPath, SourceMap
+
+log = logging.getLogger(__name__)
+
+
+class _Sources:
+    """Locates a key path in whichever loaded file defines it most precisely."""
+
+    def __init__(self) -> None:
+        self.maps: list[SourceMap] = []
+
+    def add(self, source: SourceMap) -> None:
+        self.maps.append(source)
+
+    def locate(self, path: KeyPath) -> Location:
+        best: Location | None = None
+        best_depth = -1
+        for source in reversed(self.maps):
+            for depth in range(len(path), -1, -1):
+                mark = source.marks.get(tuple(path[:depth]))
+                if mark is not None:
+                    if depth > best_depth:
+                        best_depth = depth
+                        best = Location(source.file, mark[0], mark[1])
+                    break
+        return best or Location()
+
+
+def load_project(options: LoadOptions) -> Project:
+    """Load, merge, validate and normalise the project described by ``options``."""
+    environ = dict(os.environ if options.environ is None else options.environ)
+    cwd = options.cwd or os.getcwd()
+    home = environ.get("HOME") or os.path.expanduser("~")
+    early = _early_env(options, environ, cwd)
+    found = find_files(options.files, options.project_directory, early, cwd)
+    env = read_project_env(found.working_dir, options.env_files, environ, cwd)
+    reader = FileReader(env, options.interpolate)
+    sources = _Sources()
+    warnings: list[Diagnostic] = []
+    data = _load_files(found.files, reader, sources, warnings, home, found.working_dir)
+    name = _project_name(options, env, data, found.working_dir, sources)
+    data["name"] = name
+    profiles = _active_profiles(options, env)
+    ctx = Context(found.working_dir, env, home)
+    model, disabled = _build_model(data, name, profiles, options.services, ctx, sources)
+    findings = run_checks(CheckInput(model, disabled, sources.locate))
+    warnings.extend(findings.warnings)
+    if findings.errors:
+        raise ConfigError(
+            f"{len(findings.errors)} error(s) in the project", tuple(findings.errors)
+        )
+    finish_resources(model, name, ctx)
+    for diag in warnings:
+        log.debug("load warning %s at %s", diag.code, diag.location)
+    return Project(
+        name=name,
+        working_dir=found.working_dir,
+        config_files=tuple(f for f in found.files),
+        model=model,
+        environment=env,
+        source_files=tuple(reader.cache),
+        profiles=profiles,
+        warnings=tuple(warnings),
+        all_profiles=_all_profiles(data),
+    )
+
+
+def _all_profiles(data: Mapping[str, Any]) -> tuple[str, ...]:
+    names: set[str] = set()
+    for svc in (data.get("services") or {}).values():
+        if isinstance(svc, dict):
+            names.update(str(p) for p in svc.get("profiles") or ())
+    return tuple(sorted(names))
+
+
+def _early_env(
+    options: LoadOptions, environ: Mapping[str, str], cwd: str
+) -> Mapping[str, str]:
+    """The environment used to find files: the shell plus a local ``.env``."""
+    if options.files or "COMPOSE_FILE" in environ:
+        return environ
+    base = os.path.join(cwd, options.project_directory or ".")
+    candidate = os.path.join(base, ".env")
+    if not options.env_files and os.path.isfile(candidate):
+        return {**read_env_file(candidate, environ), **environ}
+    return environ
+
+
+def _load_files(
+    paths: tuple[str, ...],
+    reader: FileReader,
+    sources: _Sources,
+    warnings: list[Diagnostic],
+    home: str,
+    working_dir: str,
+) -> dict[str, Any]:
+    """Read, resolve and merge files in order."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        loaded = reader.read(path)
+        sources.add(loaded.source)
+        warnings.extend(loaded.warnings)
+        resolve_extends(loaded, reader, home)
+        data = dict(loaded.data)
+        if "include" in data:
+            data = _include(loaded, data, reader, sources, warnings, home)
+        merged = merge_files(merged, data, loaded.tags)
+    return merged
+
+
+def _include(
+    loaded: LoadedFile,
+    data: dict[str, Any],
+    reader: FileReader,
+    sources: _Sources,
+    warnings: list[Diagnostic],
+    home: str,
+) -> dict[str, Any]:
+    entries = data.pop("include") or []
+    here = directory_of(loaded.path, os.getcwd())
+    for entry in entries:
+        spec = {"path": entry} if isinstance(entry, str) else dict(entry)
+        raw = spec.get("path")
+        paths = [raw] if isinstance(raw, str) else list(raw or [])
+        files = tuple(resolve_path(str(p), here, home) for p in paths)
+        for file in files:
+            if not os.path.isfile(file):
+                raise ConfigError.at(
+                    "C173",
+                    f"included file {file} not found",
+                    loaded.source.locate(("include",)),
+                    "include",
+                )
+        project_dir = spec.get("project_directory")
+        base = (
+            resolve_path(str(project_dir), here, home)
+            if project_dir
+            else os.path.dirname(files[0])
+        )
+        sub_reader = reader
+        env_files = spec.get("env_file")
+        if env_files:
+            names = [env_files] if isinstance(env_files, str) else list(env_files)
+            extra: dict[str, str] = {}
+            for item in names:
+                extra.update(read_env_file(resolve_path(str(item), here, home)))
+            sub_reader = FileReader({**extra, **reader.environ}, reader.interpolate)
+        sub = _load_files(files, sub_reader, sources, warnings, home, base)
+        absolutize_resources(sub, base, home)
+        data = merge_included(data, sub, files[0])
+    return data
+
+
+def _project_name(
+    options: LoadOptions,
+    env: Mapping[str, str],
+    data: Mapping[str, Any],
+    working_dir: str,
+    sources: _Sources,
+) -> str:
+    if options.project_name:
+        return check_name(options.project_name, "-p/--project-name")
+    if env.get("COMPOSE_PROJECT_NAME"):
+        return check_name(env["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME")
+    if data.get("name"):
+        return check_name(str(data["name"]), "name:", sources.locate(("name",)))
+    name = normalize_name(os.path.basename(working_dir.rstrip(os.sep)))
+    if not name:
+        raise ConfigError.at(
+            "C134",
+            f"cannot derive a project name from the directory {working_dir}",
+            Location(working_dir),
+            hint="set one with -p NAME or a top-level name:",
+        )
+    return name
+
+
+def _active_profiles(options: LoadOptions, env: Mapping[str, str]) -> tuple[str, ...]:
+    if options.profiles:
+        return tuple(options.profiles)
+    raw = env.get("COMPOSE_PROFILES", "")
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _build_model(
+    data: dict[str, Any],
+    name: str,
+    profiles: tuple[str, ...],
+    selected: tuple[str, ...],
+    ctx: Context,
+    sources: _Sources,
+) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+    """Apply profiles and selection, then finish each enabled service."""
+    services: dict[str, Any] = data.get("services") or {}
+    enabled, disabled = select_services(services, profiles, selected, sources.locate)
+    model: dict[str, Any] = {k: v for k, v in data.items() if k != "services"}
+    model["services"] = {
+        svc: finish_service(svc, services[svc], ctx) for svc in sorted(enabled)
+    }
+    return model, disabled

@@ -1,0 +1,265 @@
+"""The final shape of a merged service: absolute paths, defaults, units.
+
+The result has the shape ``docker compose config --format json`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from composer.errors import ConfigError, Location
+from composer.spec.dotenv import read_env_file
+from composer.spec.units import normalize_bytes, normalize_duration
+
+_DURATIONS = ("interval", "timeout", "start_period", "start_interval")
+_SERVICE_BYTES = ("mem_limit", "mem_reservation", "memswap_limit", "shm_size")
+_REMOTE = ("http://", "https://", "git://", "git@", "github.com/", "ssh://")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What normalisation needs to know about the project."""
+
+    working_dir: str
+    environ: Mapping[str, str]
+    home: str
+
+
+def resolve_path(path: str, base: str, home: str) -> str:
+    """A path from a Compose file made absolute (``~`` is the home directory)."""
+    if path == "~" or path.startswith("~/"):
+        return os.path.normpath(home + path[1:])
+    if os.path.isabs(path):
+        return os.path.normpath(path)
+    return os.path.normpath(os.path.join(base, path))
+
+
+def absolutize_service(svc: dict[str, Any], base: str, home: str) -> dict[str, Any]:
+    """Resolve the relative paths of a service against ``base``."""
+    out = dict(svc)
+    build = out.get("build")
+    if isinstance(build, dict):
+        build = dict(build)
+        context = str(build.get("context") or ".")
+        if not context.startswith(_REMOTE):
+            build["context"] = resolve_path(context, base, home)
+        out["build"] = build
+    if isinstance(out.get("env_file"), list):
+        out["env_file"] = [
+            {**e, "path": resolve_path(str(e["path"]), base, home)}
+            if isinstance(e, dict) and "path" in e
+            else e
+            for e in out["env_file"]
+        ]
+    if isinstance(out.get("volumes"), list):
+        vols = []
+        for vol in out["volumes"]:
+            if (
+                isinstance(vol, dict)
+                and vol.get("type") == "bind"
+                and vol.get("source")
+            ):
+                vol = {**vol, "source": resolve_path(str(vol["source"]), base, home)}
+            vols.append(vol)
+        out["volumes"] = vols
+    return out
+
+
+def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Fill defaults and convert units of one merged, canonical service."""
+    out = {k: v for k, v in svc.items() if not k.startswith("x-")}
+    out = absolutize_service(out, ctx.working_dir, ctx.home)
+    build = out.get("build")
+    if isinstance(build, dict) and not build.get("dockerfile_inline"):
+        build.setdefault("dockerfile", "Dockerfile")
+    _environment(name, out, ctx)
+    out.setdefault("command", None)
+    out.setdefault("entrypoint", None)
+    if not out.get("networks") and not out.get("network_mode"):
+        out["networks"] = {"default": None}
+    secrets = out.get("secrets")
+    if isinstance(secrets, list):
+        out["secrets"] = [
+            {**s, "target": s.get("target") or f"/run/secrets/{s['source']}"}
+            if isinstance(s, dict) and s.get("source")
+            else s
+            for s in secrets
+        ]
+    _units(out)
+    _deploy(out)
+    _implicit_dependencies(out)
+    return out
+
+
+def _environment(name: str, out: dict[str, Any], ctx: Context) -> None:
+    files = out.pop("env_file", None)
+    env: dict[str, Any] = {}
+    for entry in files or []:
+        path = str(entry.get("path"))
+        if not os.path.isfile(path):
+            if entry.get("required", True) is False:
+                continue
+            raise ConfigError.at(
+                "C150",
+                f'env file {path} not found (service "{name}")',
+                Location(path),
+                key=f"services.{name}.env_file",
+            )
+        env.update(read_env_file(path, ctx.environ))
+    env.update(out.get("environment") or {})
+    for key, value in env.items():
+        if value is None and key in ctx.environ:
+            env[key] = ctx.environ[key]
+    if env or "environment" in out:
+        out["environment"] = env
+
+
+def _units(out: dict[str, Any]) -> None:
+    health = out.get("healthcheck")
+    if isinstance(health, dict):
+        out["healthcheck"] = {
+            k: normalize_duration(v) if k in _DURATIONS else v
+            for k, v in health.items()
+        }
+    if "stop_grace_period" in out:
+        out["stop_grace_period"] = normalize_duration(out["stop_grace_period"])
+    for key in _SERVICE_BYTES:
+        if key in out:
+            out[key] = normalize_bytes(out[key])
+    if "cpus" in out and isinstance(out["cpus"], str | int):
+        out["cpus"] = float(out["cpus"])
+    vols = out.get("volumes")
+    if isinstance(vols, list):
+        for i, vol in enumerate(vols):
+            tmpfs = vol.get("tmpfs") if isinstance(vol, dict) else None
+            if isinstance(tmpfs, dict) and "size" in tmpfs:
+                vols[i] = {
+                    **vol,
+                    "tmpfs": {**tmpfs, "size": normalize_bytes(tmpfs["size"])},
+                }
+
+
+def _deploy(out: dict[str, Any]) -> None:
+    deploy = out.get("deploy")
+    scale = out.get("scale")
+    if deploy is None and scale is None:
+        return
+    deploy = dict(deploy or {})
+    if scale is not None and "replicas" not in deploy:
+        deploy["replicas"] = scale
+    resources = dict(deploy.get("resources") or {})
+    for kind in ("limits", "reservations"):
+        spec = resources.get(kind)
+        if isinstance(spec, dict):
+            spec = dict(spec)
+            if "memory" in spec:
+                spec["memory"] = normalize_bytes(spec["memory"])
+            if isinstance(spec.get("cpus"), str | int):
+                try:
+                    spec["cpus"] = float(spec["cpus"])
+                except ValueError:
+                    pass
+            resources[kind] = spec
+    deploy["resources"] = resources
+    for key in ("restart_policy", "update_config", "rollback_config"):
+        policy = deploy.get(key)
+        if isinstance(policy, dict):
+            deploy[key] = {
+                k: normalize_duration(v) if k in ("delay", "window", "monitor") else v
+                for k, v in policy.items()
+            }
+    deploy.setdefault("placement", {})
+    out["deploy"] = deploy
+
+
+def _implicit_dependencies(out: dict[str, Any]) -> None:
+    """links, volumes_from and network_mode service:x imply depends_on."""
+    needed: list[str] = []
+    for link in out.get("links") or []:
+        needed.append(str(link).split(":", 1)[0])
+    for source in out.get("volumes_from") or []:
+        text = str(source)
+        if not text.startswith("container:"):
+            needed.append(text.split(":", 1)[0])
+    mode = out.get("network_mode")
+    if isinstance(mode, str) and mode.startswith("service:"):
+        needed.append(mode.split(":", 1)[1])
+    if not needed:
+        return
+    deps = dict(out.get("depends_on") or {})
+    for dep in needed:
+        if dep not in deps:
+            deps[dep] = {
+                "condition": "service_started",
+                "restart": True,
+                "required": True,
+            }
+    out["depends_on"] = deps
+
+
+def finish_resources(model: dict[str, Any], project: str, ctx: Context) -> None:
+    """Name, resolve and prune the top-level networks, volumes, secrets, configs."""
+    services: Mapping[str, Mapping[str, Any]] = model.get("services") or {}
+    used = _used_resources(services)
+    for section in ("networks", "volumes", "secrets", "configs"):
+        declared = model.get(section) or {}
+        if section == "networks" and "default" in used["networks"]:
+            declared = (
+                {"default": None, **declared} if "default" not in declared else declared
+            )
+        result: dict[str, Any] = {}
+        for key, spec in declared.items():
+            if key not in used[section]:
+                continue
+            result[key] = _finish_resource(section, key, dict(spec or {}), project, ctx)
+        if result:
+            model[section] = result
+        else:
+            model.pop(section, None)
+
+
+def _finish_resource(
+    section: str, key: str, spec: dict[str, Any], project: str, ctx: Context
+) -> dict[str, Any]:
+    external = spec.get("external")
+    if isinstance(external, dict):
+        spec["external"] = True
+        if external.get("name"):
+            spec.setdefault("name", external["name"])
+        external = True
+    if not spec.get("name"):
+        spec["name"] = key if external else f"{project}_{key}"
+    if section == "networks" and not external:
+        spec.setdefault("ipam", {})
+    if section in ("secrets", "configs") and spec.get("file"):
+        spec["file"] = resolve_path(str(spec["file"]), ctx.working_dir, ctx.home)
+    return spec
+
+
+def _used_resources(services: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {
+        k: set() for k in ("networks", "volumes", "secrets", "configs")
+    }
+    for svc in services.values():
+        used["networks"].update(svc.get("networks") or {})
+        for vol in svc.get("volumes") or []:
+            if (
+                isinstance(vol, dict)
+                and vol.get("type") == "volume"
+                and vol.get("source")
+            ):
+                used["volumes"].add(str(vol["source"]))
+        for kind in ("secrets", "configs"):
+            for ref in svc.get(kind) or []:
+                if isinstance(ref, dict) and ref.get("source"):
+                    used[kind].add(str(ref["source"]))
+        build = svc.get("build")
+        if isinstance(build, dict):
+            for ref in build.get("secrets") or []:
+                used["secrets"].add(
+                    str(ref.get("source") if isinstance(ref, dict) else ref)
+                )
+    return used

@@ -1,0 +1,76 @@
+"""The text forms of a loaded project: YAML and JSON as ``config`` prints them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+_TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs")
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def escape_dollars(value: Any) -> Any:
+    """A copy of ``value`` with every literal ``$`` written as ``$$``."""
+    if isinstance(value, str):
+        return value.replace("$", "$$") if "$" in value else value
+    if isinstance(value, Mapping):
+        return {k: escape_dollars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escape_dollars(v) for v in value]
+    return value
+
+
+def ordered(model: Mapping[str, Any]) -> dict[str, Any]:
+    """The model with top-level keys in Compose's order and sorted services."""
+    out: dict[str, Any] = {}
+    for key in _TOP_ORDER:
+        if key in model:
+            out[key] = model[key]
+    for key in sorted(model):
+        if key not in out:
+            out[key] = model[key]
+    services = out.get("services")
+    if isinstance(services, Mapping):
+        out["services"] = {
+            name: {k: svc[k] for k in sorted(svc)} for name, svc in services.items()
+        }
+    return out
+
+
+def _for_yaml(model: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop the null command/entrypoint that only the JSON form shows."""
+    out = dict(model)
+    services = out.get("services")
+    if isinstance(services, Mapping):
+        out["services"] = {
+            name: {
+                k: v
+                for k, v in svc.items()
+                if not (k in ("command", "entrypoint") and v is None)
+            }
+            for name, svc in services.items()
+        }
+    return out
+
+
+def to_json(model: Mapping[str, Any], escape: bool = True) -> str:
+    """The project as ``config --format json`` prints it."""
+    data = ordered(escape_dollars(model) if escape else model)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_yaml(model: Mapping[str, Any], escape: bool = True) -> str:
+    """The project as ``config`` prints it by default."""
+    data = _for_yaml(ordered(escape_dollars(model) if escape else model))
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 16,
+    )
+    return text

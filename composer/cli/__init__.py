@@ -25,7 +25,10 @@ def main() -> None:
     level = os.environ.get("COMPOSER_LOG", "WARNING").upper()
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit's code instead.
+        result = app(standalone_mode=False)
+        if isinstance(result, int) and result:
+            sys.exit(result)
     except ComposerError as exc:
         sys.stderr.write(exc.render() + "\n")
         sys.exit(exc.exit_code)

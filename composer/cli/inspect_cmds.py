@@ -8,8 +8,6 @@ import threading
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import load
@@ -76,17 +74,13 @@ def ps(
     if output == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    table = Table(box=None, pad_edge=False)
-    for column in ("NAME", "IMAGE", "SERVICE", "STATUS", "PORTS"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *(
-                str(row[k] or "")
-                for k in ("Name", "Image", "Service", "Status", "Ports")
-            )
-        )
-    Console(highlight=False).print(table)
+    columns = ("Name", "Image", "Service", "Status", "Ports")
+    table = [[c.upper() for c in columns]]
+    table += [[str(row[k] or "") for k in columns] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    for line in table:
+        cells = [cell.ljust(w) for cell, w in zip(line, widths, strict=True)]
+        sys.stdout.write("   ".join(cells).rstrip() + "\n")
 
 
 @app.command("logs")

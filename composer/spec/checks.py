@@ -6,7 +6,6 @@ project is reported at once, each with the file and line it comes from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,6 @@ from composer.errors import Diagnostic, Location
 from composer.spec.source import KeyPath, format_key
 
 Locator = Callable[[KeyPath], Location]
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -44,7 +42,6 @@ def run_checks(data: CheckInput) -> Findings:
         _service_refs(name, svc, data, found)
         _resources(name, svc, data, found)
         _container_name(name, svc, data, found)
-        _environment_names(name, svc, data, found)
     _cycles(services, data, found)
     return found
 
@@ -208,25 +205,6 @@ def _container_name(
                 )
             )
             return
-
-
-def _environment_names(
-    name: str, svc: Mapping[str, Any], data: CheckInput, found: Findings
-) -> None:
-    for key in svc.get("environment") or {}:
-        if _VAR_NAME.fullmatch(key):
-            continue
-        guess = re.sub(r"[^A-Za-z0-9_]+", "_", key.strip())
-        found.warnings.append(
-            _diag(
-                data,
-                "C167",
-                f'"{key}" is not a valid environment variable name',
-                ("services", name, "environment", key),
-                hint=f"did you mean `{guess}`?",
-                severity="warning",
-            )
-        )
 
 
 def _cycles(

@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 Validator = Callable[[Any, SourceMap], list[Diagnostic]]
 
 
+def _default_linter() -> Validator | None:
+    try:
+        from composer.spec.lint import lint_document
+    except ImportError:  # pragma: no cover - the lint stage is optional
+        return None
+    return lint_document
+
+
 def _default_validator() -> Validator | None:
     try:
         from composer.spec.validate import validate_document
@@ -47,6 +55,7 @@ class FileReader:
     environ: Mapping[str, str]
     interpolate: bool = True
     validator: Validator | None = field(default_factory=_default_validator)
+    linter: Validator | None = field(default_factory=_default_linter)
     cache: dict[str, LoadedFile] = field(default_factory=dict)
     stdin_text: str | None = None
 
@@ -91,34 +100,51 @@ class FileReader:
             data = interpolate(doc.data, self.environ, doc.source)
         else:
             data = copy_values(doc.data)
+        if self.linter is not None:
+            warnings.extend(self.linter(data, doc.source))
         if self.validator is not None:
             found = self.validator(data, doc.source)
             errors = tuple(d for d in found if d.severity == "error")
+            warnings.extend(d for d in found if d.severity != "error")
             if errors:
                 summary = f"{name}: {len(errors)} error(s) in the Compose file"
-                raise ConfigError(summary, errors)
-            warnings.extend(d for d in found if d.severity != "error")
-        if "version" in data:
-            warnings.append(
-                Diagnostic(
-                    "C109",
-                    "the attribute `version` is obsolete, it will be ignored",
-                    doc.source.locate(("version",)),
-                    "version",
-                    "remove it to avoid confusion",
-                    "warning",
-                )
-            )
-            data.pop("version")
+                raise ConfigError(summary, errors + tuple(warnings))
+        data.pop("version", None)
         services = data.get("services")
         if isinstance(services, dict):
             data["services"] = {
                 name: canonical_service(svc) if isinstance(svc, dict) else svc
                 for name, svc in services.items()
             }
-        return LoadedFile(path, data, doc.source, doc.tags, warnings)
+        source = SourceMap(doc.source.file, _named_marks(data, doc.source.marks))
+        return LoadedFile(path, data, source, doc.tags, warnings)
 
 
 def directory_of(path: str, fallback: str) -> str:
     """The directory relative paths in ``path`` are resolved against."""
     return fallback if path == "-" else os.path.dirname(path)
+
+
+_LIST_TO_NAMES = ("depends_on", "networks", "environment", "labels")
+
+
+def _named_marks(
+    data: Mapping[str, Any], marks: Mapping[KeyPath, tuple[int, int]]
+) -> dict[KeyPath, tuple[int, int]]:
+    """Add positions by name for entries written in list form.
+
+    ``depends_on: [db]`` becomes ``depends_on: {db: ...}``; the checks report
+    on ``depends_on.db``, which must point at the list item's line.
+    """
+    out = dict(marks)
+    for name, svc in (data.get("services") or {}).items():
+        if not isinstance(svc, dict):
+            continue
+        for key in _LIST_TO_NAMES:
+            base = ("services", name, key)
+            for i, entry in enumerate(svc.get(key) or ()):
+                mark = marks.get((*base, i))
+                if mark is None:
+                    break
+                out.setdefault((*base, entry), mark)
+    return out

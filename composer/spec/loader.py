@@ -80,7 +80,8 @@ def load_project(options: LoadOptions) -> Project:
     warnings.extend(findings.warnings)
     if findings.errors:
         raise ConfigError(
-            f"{len(findings.errors)} error(s) in the project", tuple(findings.errors)
+            f"{len(findings.errors)} error(s) in the project",
+            tuple(findings.errors) + tuple(warnings),
         )
     finish_resources(model, name, ctx)
     for diag in warnings:

@@ -26,24 +26,14 @@ class SchemaNotSupported(Exception):
     """The schema uses a keyword this compiler does not implement."""
 
 
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_TYPES: dict[str, Check] = {
-    "object": lambda v: isinstance(v, Mapping),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": _is_integer,
-    "number": _is_number,
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
+_CLASSES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
 }
 
 
@@ -75,6 +65,9 @@ class Compiler:
             return _accept
         if len(checks) == 1:
             return checks[0]
+        if len(checks) == 2:
+            first, second = checks
+            return lambda v: first(v) and second(v)
         return lambda v: all(check(v) for check in checks)
 
     def ref(self, target: str) -> Check:
@@ -101,30 +94,39 @@ def _reject(value: Any) -> bool:
 
 
 def _type(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
+    # Exact classes on purpose: anything unusual (a subclass, a bool where
+    # an integer is expected) takes the slow, authoritative path.
     names = [value] if isinstance(value, str) else list(value)
-    tests = [_TYPES[name] for name in names]
-    return lambda v: any(t(v) for t in tests)
+    exact = frozenset(cls for name in names for cls in _CLASSES[name])
+    if "integer" in names and "number" not in names:
+        return lambda v: type(v) in exact or (type(v) is float and v.is_integer())
+    return lambda v: type(v) in exact
 
 
 def _properties(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     props = {name: c.compile(sub) for name, sub in value.items()}
     patterns = [
-        (re.compile(p), c.compile(sub))
+        (_literal_prefix(p), re.compile(p).search, c.compile(sub))
         for p, sub in schema.get("patternProperties", {}).items()
     ]
-    extra_schema = schema.get("additionalProperties", True)
-    extra = c.compile(extra_schema)
+    extra = c.compile(schema.get("additionalProperties", True))
 
     def check(v: Any) -> bool:
-        if not isinstance(v, Mapping):
-            return True
+        if type(v) is not dict:
+            return not isinstance(v, Mapping)
         for key, item in v.items():
-            prop = props.get(key)
-            matched = prop is not None
-            if matched and not prop(item):  # type: ignore[misc]
+            if type(key) is not str:
                 return False
-            for pattern, sub in patterns:
-                if pattern.search(key):
+            prop = props.get(key)
+            if prop is not None:
+                if not prop(item):
+                    return False
+                if not patterns:
+                    continue
+            matched = prop is not None
+            for prefix, search, sub in patterns:
+                hit = key.startswith(prefix) if prefix else search(key) is not None
+                if hit:
                     matched = True
                     if not sub(item):
                         return False
@@ -133,6 +135,13 @@ def _properties(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
         return True
 
     return check
+
+
+def _literal_prefix(pattern: str) -> str | None:
+    """Return ``x-`` for ``^x-``: a pattern that only asks for a literal prefix."""
+    if re.fullmatch(r"\^[A-Za-z0-9_-]+", pattern):
+        return pattern[1:]
+    return None
 
 
 def _merged_elsewhere(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
@@ -150,19 +159,27 @@ def _additional(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
 
 def _items(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     sub = c.compile(value)
-    return lambda v: not isinstance(v, list) or all(sub(i) for i in v)
+
+    def check(v: Any) -> bool:
+        if type(v) is list:
+            for item in v:
+                if not sub(item):
+                    return False
+        return True
+
+    return check
 
 
 def _required(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     names = list(value)
-    return lambda v: not isinstance(v, Mapping) or all(n in v for n in names)
+    return lambda v: not isinstance(v, dict) or all(n in v for n in names)
 
 
 def _enum(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     if not all(isinstance(o, str) for o in value):
         raise SchemaNotSupported("enum of non-strings")
     options = frozenset(value)
-    return lambda v: isinstance(v, str) and v in options
+    return lambda v: type(v) is str and v in options
 
 
 def _const(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
@@ -171,7 +188,14 @@ def _const(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
 
 def _any_of(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     subs = [c.compile(s) for s in value]
-    return lambda v: any(s(v) for s in subs)
+
+    def check(v: Any) -> bool:
+        for sub in subs:  # noqa: SIM110 - a plain loop is faster than any()
+            if sub(v):
+                return True
+        return False
+
+    return check
 
 
 def _one_of(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
@@ -181,7 +205,7 @@ def _one_of(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
 
 def _pattern(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     search = re.compile(value).search
-    return lambda v: not isinstance(v, str) or search(v) is not None
+    return lambda v: type(v) is not str or search(v) is not None
 
 
 def _ref(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:

@@ -84,12 +84,10 @@ def _fast_check() -> Check | None:
 
 def validate_document(doc: Any, source: SourceMap) -> list[Diagnostic]:
     """Return every schema error of one Compose file, in file order."""
-    data = _plain(doc)
     fast = _fast_check()
-    if fast is not None:
-        if fast(data):
-            return []
-        data = _failing_parts(data, fast)
+    if fast is not None and fast(doc):
+        return []
+    data = _plain(doc if fast is None else _failing_parts(doc, fast))
     found: dict[tuple[str, str | None, str], Diagnostic] = {}
     for error in _validator().iter_errors(data):
         for diag in _explain(error, source):
@@ -103,12 +101,12 @@ def _failing_parts(data: Any, fast: Check) -> Any:
 
     jsonschema then reports on a small document with the same paths.
     """
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         return data
     out = dict(data)
     for section in _SECTIONS:
         entries = data.get(section)
-        if not isinstance(entries, dict):
+        if not isinstance(entries, Mapping):
             continue
         out[section] = {
             name: value

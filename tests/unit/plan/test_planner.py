@@ -24,9 +24,8 @@ class Case:
     services: dict[str, Any]
     observe: Callable[[Desired], Actual]
     expect: list[tuple[str, str]]
-    options: PlanOptions = PlanOptions()
-    graph: GraphOptions = GraphOptions()
-    applied: dict[str, Any] | None = None
+    options: PlanOptions = field(default_factory=PlanOptions)
+    graph: GraphOptions = field(default_factory=GraphOptions)
     diffs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     top: dict[str, Any] = field(default_factory=dict)

@@ -115,7 +115,7 @@ class Deployment:
 
 def remove_project(client: docker.DockerClient, name: str) -> None:
     """Remove every container, network and volume labelled with the project."""
-    label = {"label": f"{PROJECT_LABEL}={name}"}
+    label: dict[str, str | list[str] | bool] = {"label": f"{PROJECT_LABEL}={name}"}
     for container in client.containers.list(all=True, filters=label):
         container.remove(force=True, v=True)
     for network in client.networks.list(filters=label):

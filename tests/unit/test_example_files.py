@@ -45,9 +45,8 @@ def _tagged(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
     # The tag replaced the scalar's own type (null, int, ...): resolve it again.
-    plain = yaml.ScalarNode(
-        loader.resolve(yaml.ScalarNode, node.value, (True, False)), node.value
-    )
+    tag = loader.resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    plain = yaml.ScalarNode(tag, node.value)
     return loader.construct_object(plain)
 
 

@@ -74,6 +74,8 @@ GLOBAL_OPTIONS: Mapping[str, bool] = {
 INTENDED_DIFFERENCES: Sequence[tuple[str, ...]] = ()
 
 COMPOSE_SUFFIXES = (".yaml", ".yml")
+# The variable the corpus's "inherited" dotenv fixtures expect from the shell.
+CORPUS_ENV: Mapping[str, str] = {"VAR_TO_BE_LOADED_FROM_OS_ENV": "from-os"}
 MISSING: Any = object()
 
 
@@ -116,6 +118,8 @@ class Input:
     env: Mapping[str, str]
     root: Path
     group: str
+    extra_files: tuple[Path, ...] = ()
+    timeout: float = RUN_TIMEOUT
 
     def key(self, tool_id: str) -> str:
         """Hash of everything that can change a tool's answer for this input."""
@@ -127,10 +131,12 @@ class Input:
             "args": list(self.args),
             "env": dict(sorted(self.env.items())),
             "home": str(HOME_DIR),
+            "timeout": self.timeout,
         }
         digest.update(json.dumps(header, sort_keys=True).encode())
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(self.root)).encode() + b"\0")
+        files = sorted(p for p in self.root.rglob("*") if p.is_file())
+        for path in [*files, *self.extra_files]:
+            digest.update(str(path).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
         return digest.hexdigest()
 
@@ -151,6 +157,43 @@ def corpus_inputs() -> list[Input]:
         )
         for path in found
     ]
+
+
+def corpus_env_file_inputs() -> list[Input]:
+    """Every other corpus file (dotenv fixtures), read as a service's env_file.
+
+    Each gets a generated one-service Compose file in the cache directory, so
+    both tools parse the same env file through ``env_file``.
+    """
+    inputs = []
+    others = sorted(
+        p
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.suffix not in COMPOSE_SUFFIXES and p.name != "README.md"
+    )
+    for path in others:
+        slug = "-".join(path.relative_to(CORPUS).parts).replace(".", "-").lower()
+        directory = CACHE_DIR / "generated" / slug
+        directory.mkdir(parents=True, exist_ok=True)
+        compose = directory / "compose.yaml"
+        text = (
+            "services:\n  probe:\n    image: busybox:1.36\n"
+            f"    env_file:\n      - {json.dumps(str(path))}\n"
+        )
+        if not compose.is_file() or compose.read_text() != text:
+            compose.write_text(text)
+        inputs.append(
+            Input(
+                name=f"corpus-env/{path.relative_to(CORPUS)}",
+                cwd=directory,
+                args=("-f", "compose.yaml"),
+                env=CORPUS_ENV,
+                root=directory,
+                group="corpus-env",
+                extra_files=(path,),
+            )
+        )
+    return inputs
 
 
 def case_inputs() -> list[Input]:
@@ -187,6 +230,7 @@ def own_inputs() -> list[Input]:
                 env={str(k): str(v) for k, v in (spec.get("env") or {}).items()},
                 root=directory,
                 group="own",
+                timeout=float(spec.get("timeout", RUN_TIMEOUT)),
             )
         )
     return inputs
@@ -194,7 +238,7 @@ def own_inputs() -> list[Input]:
 
 def all_inputs() -> list[Input]:
     """Every input of the differential test, in a stable order."""
-    return corpus_inputs() + case_inputs() + own_inputs()
+    return corpus_inputs() + corpus_env_file_inputs() + case_inputs() + own_inputs()
 
 
 # ------------------------------------------------------------------ running
@@ -255,11 +299,11 @@ def run_tool(command: Sequence[str], item: Input) -> Outcome:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=RUN_TIMEOUT,
+            timeout=item.timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return Outcome(-1, "", f"timed out after {RUN_TIMEOUT:.0f} s")
+        return Outcome(-1, "", f"timed out after {item.timeout:.0f} s")
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
@@ -417,7 +461,7 @@ def render_report(verdicts: Sequence[Verdict], seconds: float) -> str:
         f"differential agreement: {agreeing}/{total} = {ratio:.1%} "
         f"(threshold {AGREEMENT_THRESHOLD:.0%}, {seconds:.1f} s)",
     ]
-    for group in ("corpus", "cases", "own"):
+    for group in ("corpus", "corpus-env", "cases", "own"):
         members = [v for v in verdicts if v.item.group == group]
         lines.append(f"  {group}: {sum(v.agree for v in members)}/{len(members)} agree")
     kinds = Counter(v.kind for v in verdicts if not v.agree)

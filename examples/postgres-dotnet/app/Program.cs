@@ -14,12 +14,11 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Environment variables are part of configuration by default, so `Pgsql`
 // can also come from appsettings or user secrets when run outside a container.
-var connectionString = builder.Configuration["Pgsql"];
-if (string.IsNullOrWhiteSpace(connectionString))
-{
-    throw new InvalidOperationException(
-        "The Pgsql environment variable must hold the PostgreSQL connection string.");
-}
+string connectionString =
+    builder.Configuration["Pgsql"] is { } value && !string.IsNullOrWhiteSpace(value)
+        ? value
+        : throw new InvalidOperationException(
+            "The Pgsql environment variable must hold the PostgreSQL connection string.");
 
 // Created by the container so it is disposed (and its pool closed) on shutdown.
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
@@ -66,7 +65,7 @@ app.MapGet("/health", async (NpgsqlDataSource db, ILogger<Program> logger,
     }
 });
 
-app.Run();
+await app.RunAsync();
 
 // The database may still be starting when the container starts (for example
 // after a host reboot with `restart: unless-stopped`), so retry for a while

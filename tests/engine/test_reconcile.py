@@ -1,0 +1,414 @@
+"""The reconciler against a real engine: first up, no-op up, edits, down."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from reconcile_support import COMPOSE_V2, Deployment, deployment  # noqa: F401
+from typer.testing import CliRunner
+
+import composer.cli.pipeline as pipeline
+from composer.cli import app
+from composer.engine.client import Engine
+from composer.engine.observe import observe
+
+pytestmark = pytest.mark.engine
+
+FULL = """
+name: @P@
+services:
+  base:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    healthcheck: {test: ["CMD", "true"], interval: 1s, retries: 3}
+    volumes: [data:/data]
+    environment: {ROLE: base}
+  job:
+    image: busybox:local
+    command: ["sh", "-c", "exit 0"]
+  side:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    networks: [front]
+  web:
+    image: busybox:local
+    command: ["httpd", "-f", "-p", "80"]
+    environment: {A: "1"}
+    ports: ["80"]
+    networks: {front: {aliases: [www]}, default: null}
+    depends_on:
+      base: {condition: service_healthy}
+      job: {condition: service_completed_successfully}
+      side: {condition: service_started}
+networks: {front: {}}
+volumes: {data: {}}
+"""
+
+
+def _inspect(name: str) -> Any:
+    return docker.from_env().api.inspect_container(name)
+
+
+class Recording(Engine):
+    """An Engine that remembers every instance, to count requests."""
+
+    made: list[Engine] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        Recording.made.append(self)
+
+
+def _up_in_process(dep: Deployment, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    Recording.made = []
+    monkeypatch.setattr(pipeline, "Engine", Recording)
+    monkeypatch.chdir(dep.path)
+    result = CliRunner().invoke(app, ["--progress", "quiet", "up", "-d"])
+    assert result.exit_code == 0, result.output
+    assert len(Recording.made) == 1
+    return Recording.made[0]
+
+
+def test_first_up_then_noop(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Networks, volume, ports, health and all three conditions; then a no-op."""
+    dep = deployment
+    dep.write(FULL)
+    dep.up()
+    p = dep.name
+    assert _inspect(f"{p}-web-1")["State"]["Running"]
+    assert _inspect(f"{p}-base-1")["State"]["Health"]["Status"] == "healthy"
+    job = _inspect(f"{p}-job-1")["State"]
+    assert (job["Status"], job["ExitCode"]) == ("exited", 0)
+    nets = _inspect(f"{p}-web-1")["NetworkSettings"]["Networks"]
+    assert set(nets) == {f"{p}_front", f"{p}_default"}
+    assert "www" in nets[f"{p}_front"]["Aliases"]
+    assert "web" in nets[f"{p}_front"]["Aliases"]
+    ports = _inspect(f"{p}-web-1")["NetworkSettings"]["Ports"]["80/tcp"]
+    assert ports and ports[0]["HostPort"]
+    assert (
+        docker.from_env()
+        .volumes.get(f"{p}_data")
+        .attrs["Labels"]["com.docker.compose.volume"]
+        == "data"
+    )
+
+    before = dep.ids()
+    engine = _up_in_process(dep, monkeypatch)
+    assert engine.log.mutating == []
+    assert len(engine.log.requests) <= 4
+    assert dep.ids() == before
+    dep.assert_converged()
+
+
+def test_noop_observe_makes_four_requests(deployment: Deployment) -> None:
+    """Observing a converged project takes at most four GET requests."""
+    dep = deployment
+    dep.write(FULL)
+    dep.up()
+    engine = Engine()
+    observe(engine, dep.name)
+    assert len(engine.log.requests) <= 4
+    assert all(method == "GET" for method, _ in engine.log.requests)
+    assert not any("version" in url for _, url in engine.log.requests)
+    dep.assert_converged()
+
+
+def test_reference_compose_ps_lists_composer_containers(
+    deployment: Deployment,
+) -> None:
+    """`docker compose ps` (v2) sees composer's containers as its own."""
+    dep = deployment
+    dep.write(FULL)
+    dep.up()
+    proc = subprocess.run(
+        [COMPOSE_V2, "-p", dep.name, "ps", "-a", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert {r["Service"] for r in rows} == {"base", "job", "side", "web"}
+    assert {r["Name"] for r in rows} >= {f"{dep.name}-web-1", f"{dep.name}-base-1"}
+    dep.assert_converged()
+
+
+def test_marker_in_named_volume_survives_recreate_and_down(
+    deployment: Deployment,
+) -> None:
+    """Data in a named volume outlives recreate and down; down -v removes it."""
+    dep = deployment
+    dep.write(FULL)
+    dep.up()
+    client = docker.from_env()
+    base = client.containers.get(f"{dep.name}-base-1")
+    assert base.exec_run(["sh", "-c", "echo keep > /data/marker"]).exit_code == 0
+    dep.write(FULL.replace("ROLE: base", "ROLE: changed"))
+    dep.up()
+    base = client.containers.get(f"{dep.name}-base-1")
+    assert base.exec_run(["cat", "/data/marker"]).output.strip() == b"keep"
+    dep.run("down", "-t", "0")
+    assert client.volumes.get(f"{dep.name}_data")
+    dep.up()
+    base = client.containers.get(f"{dep.name}-base-1")
+    assert base.exec_run(["cat", "/data/marker"]).output.strip() == b"keep"
+    dep.assert_converged()
+    dep.run("down", "-v", "-t", "0")
+    assert not client.volumes.list(filters={"name": f"{dep.name}_data"})
+    dep.up()
+    dep.assert_converged()
+
+
+TWO = """
+name: @P@
+services:
+  a:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    environment: {X: "1"}
+    labels: {tier: one}
+    networks: [one]
+    volumes: [{type: tmpfs, target: /scratch}]
+    healthcheck: {test: ["CMD", "true"], interval: 5s}
+    mem_limit: 64m
+  b:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+networks: {one: {}, two: {}}
+"""
+
+EDITS = [
+    ("environment", 'X: "1"', 'X: "2"', "environment.X"),
+    (
+        "image",
+        "image: busybox:local\n    command: sleep 3600\n    stop_signal: SIGKILL\n    environment",
+        "image: composer-test/busybox:latest\n    command: sleep 3600\n    stop_signal: SIGKILL\n    environment",
+        "image",
+    ),
+    (
+        "command",
+        "command: sleep 3600\n    stop_signal: SIGKILL\n    environment",
+        "command: sleep 3601\n    stop_signal: SIGKILL\n    environment",
+        "command",
+    ),
+    ("label", "tier: one", "tier: two", "labels.tier"),
+    ("network", "networks: [one]", "networks: [two]", "networks"),
+    ("mount", "target: /scratch", "target: /scratch2", "volumes"),
+    ("healthcheck", "interval: 5s", "interval: 6s", "healthcheck.interval"),
+    ("resources", "mem_limit: 64m", "mem_limit: 32m", "mem_limit"),
+    ("port", "mem_limit: 64m", 'mem_limit: 64m\n    ports: ["80"]', "ports"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "old", "new", "field"), EDITS, ids=[e[0] for e in EDITS]
+)
+def test_editing_a_field_recreates_only_that_service(
+    deployment: Deployment, kind: str, old: str, new: str, field: str
+) -> None:
+    """diff names the changed field; up recreates a, never b."""
+    dep = deployment
+    dep.write(TWO)
+    dep.up()
+    before = dep.ids()
+    assert old in TWO
+    dep.write(TWO.replace(old, new, 1))
+    assert dep.run("diff", "--exit-code", ok=False).returncode == 2
+    plan = dep.diff_json()
+    steps = [s for s in plan["steps"] if s["kind"] == "container"]
+    assert [(s["action"], s["service"]) for s in steps] == [("recreate", "a")]
+    paths = [d["path"] for d in steps[0]["diffs"]]
+    assert any(p == field or p.startswith(field + ".") for p in paths), paths
+    dep.up()
+    after = dep.ids()
+    a, b = f"{dep.name}-a-1", f"{dep.name}-b-1"
+    assert after[b] == before[b]
+    assert after[a] != before[a]
+    dep.assert_converged()
+
+
+def test_env_file_and_secret_content_changes_recreate(deployment: Deployment) -> None:
+    """Changing the content of an env_file or secret file recreates."""
+    dep = deployment
+    dep.write("MODE=one\n", "app.env")
+    dep.write("s1\n", "tok.txt")
+    dep.write(
+        """
+name: @P@
+services:
+  app:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    env_file: ./app.env
+    secrets: [tok]
+secrets:
+  tok: {file: ./tok.txt}
+"""
+    )
+    dep.up()
+    name = f"{dep.name}-app-1"
+    first = dep.ids()[name]
+    dep.write("s2\n", "tok.txt")
+    diffs = [d["path"] for d in dep.diff_json()["steps"][0]["diffs"]]
+    assert diffs == ["content of secrets.tok"]
+    dep.up()
+    second = dep.ids()[name]
+    assert second != first
+    out = docker.from_env().containers.get(name).exec_run(["cat", "/run/secrets/tok"])
+    assert out.output.strip() == b"s2"
+    dep.write("MODE=two\n", "app.env")
+    assert "environment.MODE" in [
+        d["path"] for d in dep.diff_json()["steps"][0]["diffs"]
+    ]
+    dep.up()
+    assert dep.ids()[name] != second
+    dep.assert_converged()
+
+
+def test_scale_up_and_down(deployment: Deployment) -> None:
+    """--scale adds numbered replicas and removes the highest first."""
+    dep = deployment
+    dep.write(
+        """
+name: @P@
+services:
+  w:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+"""
+    )
+    dep.up("--scale", "w=3")
+    names = sorted(dep.ids())
+    assert names == [f"{dep.name}-w-{n}" for n in (1, 2, 3)]
+    first = dep.ids()[f"{dep.name}-w-1"]
+    dep.up("--scale", "w=1")
+    assert dep.ids() == {f"{dep.name}-w-1": first}
+    dep.assert_converged()
+
+
+def test_orphans_removed_only_on_request(deployment: Deployment) -> None:
+    """A dropped service is reported; --remove-orphans removes it."""
+    dep = deployment
+    two = """
+name: @P@
+services:
+  keep: {image: busybox:local, command: sleep 3600, stop_signal: SIGKILL}
+  gone: {image: busybox:local, command: sleep 3600, stop_signal: SIGKILL}
+"""
+    dep.write(two)
+    dep.up()
+    dep.write(two.replace("  gone:", "  # gone:"))
+    proc = dep.up()
+    assert "orphan" in proc.stdout + proc.stderr
+    assert f"{dep.name}-gone-1" in dep.ids()
+    dep.up("--remove-orphans")
+    assert list(dep.ids()) == [f"{dep.name}-keep-1"]
+    dep.assert_converged()
+
+
+def test_down_keeps_external_volume(deployment: Deployment) -> None:
+    """down and down -v never remove an external volume."""
+    dep = deployment
+    client = docker.from_env()
+    external = f"{dep.name}-ext"
+    client.volumes.create(external)
+    try:
+        dep.write(
+            f"""
+name: @P@
+services:
+  s:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    volumes: [ext:/ext, own:/own]
+volumes:
+  ext: {{external: true, name: {external}}}
+  own: {{}}
+"""
+        )
+        dep.up()
+        dep.assert_converged()
+        dep.run("down", "-t", "0")
+        dep.run("down", "-v", "-t", "0")
+        assert client.volumes.get(external)
+        assert not client.volumes.list(filters={"name": f"{dep.name}_own"})
+        dep.up()
+        dep.assert_converged()
+    finally:
+        dep.run("down", "-v", "-t", "0", ok=False)
+        client.volumes.get(external).remove()
+
+
+def test_prefix_projects_never_touch_each_other(tmp_path: Path) -> None:
+    """Projects `X` and `X2` keep their own containers through up and down."""
+    from reconcile_support import cleanup
+
+    base = f"ct{os.getpid()}pfx"
+    deps = []
+    try:
+        for name in (base, base + "2"):
+            path = tmp_path / name
+            path.mkdir()
+            dep = Deployment(path, name)
+            dep.write(
+                "name: @P@\nservices:\n  app: {image: busybox:local, "
+                "command: sleep 3600, stop_signal: SIGKILL}\n"
+            )
+            dep.up()
+            deps.append(dep)
+        first, second = deps
+        kept = second.ids()
+        first.run("up", "-d", "--remove-orphans")
+        first.run("down", "--remove-orphans", "-v", "-t", "0")
+        assert first.ids() == {}
+        assert second.ids() == kept
+        second.assert_converged()
+    finally:
+        cleanup(base)
+        cleanup(base + "2")
+
+
+def test_failed_recreate_keeps_the_old_container(deployment: Deployment) -> None:
+    """When the new container cannot start, the old one is put back."""
+    dep = deployment
+    blocker = docker.from_env().containers.run(
+        "busybox:local",
+        ["sleep", "3600"],
+        detach=True,
+        ports={"80/tcp": None},
+        labels={"com.docker.compose.project": dep.name + "-blocker"},
+    )
+    try:
+        blocker.reload()
+        taken = blocker.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+        text = """
+name: @P@
+services:
+  s: {image: busybox:local, command: sleep 3600, stop_signal: SIGKILL}
+"""
+        dep.write(text)
+        dep.up()
+        before = dep.ids()
+        dep.write(text.replace("}", f', ports: ["{taken}:80"]}}'))
+        proc = dep.run("up", "-d", "-t", "0", ok=False)
+        assert proc.returncode == 1
+        assert dep.ids() == before
+        assert _inspect(f"{dep.name}-s-1")["State"]["Running"]
+        dep.write(text)
+        dep.assert_converged()
+    finally:
+        blocker.remove(force=True)

@@ -28,8 +28,10 @@ def scalar_text(value: Any) -> str | None:
     return str(value)
 
 
-def to_mapping(value: Any, sep: str = "=") -> dict[str, str | None]:
-    """``[K=V, K]`` or ``{K: V}`` as a mapping of strings (None when unset)."""
+def to_mapping(
+    value: Any, sep: str = "=", empty: str | None = None
+) -> dict[str, str | None]:
+    """``[K=V, K]`` or ``{K: V}`` as a mapping of strings (``empty`` when unset)."""
     if isinstance(value, dict):
         return {str(k): scalar_text(v) for k, v in value.items()}
     out: dict[str, str | None] = {}
@@ -39,7 +41,7 @@ def to_mapping(value: Any, sep: str = "=") -> dict[str, str | None]:
             key, val = text.split(sep, 1)
             out[key] = val
         else:
-            out[text] = None
+            out[text] = empty
     return out
 
 
@@ -74,7 +76,9 @@ def canonical_service(svc: dict[str, Any]) -> dict[str, Any]:
         out["environment"] = to_mapping(out["environment"])
     for key in _MAPPINGS:
         if key in out and out[key] is not None:
-            out[key] = to_mapping(out[key])
+            out[key] = to_mapping(out[key], empty="")
+    if isinstance(out.get("label_file"), str):
+        out["label_file"] = [out["label_file"]]
     for key in _LIST_OR_STRING:
         if isinstance(out.get(key), str | dict):
             out[key] = [out[key]]

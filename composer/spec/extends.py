@@ -67,7 +67,10 @@ def _resolved(
     if source is not loaded:
         base = absolutize_service(base, directory_of(source.path, os.getcwd()), home)
     local = {k: v for k, v in svc.items() if k != "extends"}
-    merged = merge_files({"services": {name: base}}, {"services": {name: local}}, {})
+    tags = {p: t for p, t in loaded.tags.items() if p[:2] == ("services", name)}
+    merged = merge_files(
+        {"services": {name: base}}, {"services": {name: local}}, tags
+    )
     result: dict[str, Any] = merged["services"][name]
     done[key] = result
     return result

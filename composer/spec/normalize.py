@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from composer.errors import ConfigError, Location
+from composer.spec.canonical import to_mapping
 from composer.spec.dotenv import read_env_file
 from composer.spec.units import normalize_bytes, normalize_duration
 
 _DURATIONS = ("interval", "timeout", "start_period", "start_interval")
 _SERVICE_BYTES = ("mem_limit", "mem_reservation", "memswap_limit", "shm_size")
+_OMIT_FALSE = ("privileged", "read_only", "stdin_open", "tty")
 _REMOTE = ("http://", "https://", "git://", "git@", "github.com/", "ssh://")
 
 
@@ -30,6 +32,8 @@ class Context:
 
 def resolve_path(path: str, base: str, home: str) -> str:
     """A path from a Compose file made absolute (``~`` is the home directory)."""
+    if len(path) > 2 and path[1] == ":" and path[0].isalpha() and path[2] in "\\/":
+        return path
     if path == "~" or path.startswith("~/"):
         return os.path.normpath(home + path[1:])
     if os.path.isabs(path):
@@ -73,8 +77,19 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
     out = {k: v for k, v in svc.items() if not k.startswith("x-")}
     out = absolutize_service(out, ctx.working_dir, ctx.home)
     build = out.get("build")
-    if isinstance(build, dict) and not build.get("dockerfile_inline"):
-        build.setdefault("dockerfile", "Dockerfile")
+    if isinstance(build, dict):
+        _finish_build(build, ctx)
+    if "label_file" in out:
+        labels: dict[str, Any] = {}
+        for file in out.pop("label_file") or []:
+            labels.update(read_env_file(resolve_path(str(file), ctx.working_dir, ctx.home)))
+        labels.update(out.get("labels") or {})
+        out["labels"] = labels
+    for key in _OMIT_FALSE:
+        if out.get(key) is False:
+            del out[key]
+    if isinstance(out.get("extra_hosts"), list):
+        out["extra_hosts"] = sorted(out["extra_hosts"])
     _environment(name, out, ctx)
     out.setdefault("command", None)
     out.setdefault("entrypoint", None)
@@ -92,6 +107,38 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
     _deploy(out)
     _implicit_dependencies(out)
     return out
+
+
+def _finish_build(build: dict[str, Any], ctx: Context) -> None:
+    if not build.get("dockerfile_inline"):
+        build.setdefault("dockerfile", "Dockerfile")
+    contexts = build.get("additional_contexts")
+    if isinstance(contexts, dict):
+        build["additional_contexts"] = {
+            k: v if "://" in str(v) else resolve_path(str(v), ctx.working_dir, ctx.home)
+            for k, v in contexts.items()
+        }
+    args = build.get("args")
+    if isinstance(args, dict):
+        resolved = {}
+        for k, v in args.items():
+            if v is None:
+                if k not in ctx.environ:
+                    continue
+                v = ctx.environ[k]
+            resolved[k] = v
+        build["args"] = resolved
+    for key in ("no_cache", "pull", "privileged"):
+        if build.get(key) is False:
+            del build[key]
+    if isinstance(build.get("secrets"), list):
+        build["secrets"] = [
+            {"source": s} if isinstance(s, str) else s for s in build["secrets"]
+        ]
+    if "shm_size" in build:
+        build["shm_size"] = normalize_bytes(build["shm_size"])
+    if isinstance(build.get("extra_hosts"), list):
+        build["extra_hosts"] = sorted(build["extra_hosts"])
 
 
 def _environment(name: str, out: dict[str, Any], ctx: Context) -> None:
@@ -176,27 +223,27 @@ def _deploy(out: dict[str, Any]) -> None:
 
 
 def _implicit_dependencies(out: dict[str, Any]) -> None:
-    """links, volumes_from and network_mode service:x imply depends_on."""
-    needed: list[str] = []
+    """links, volumes_from and network_mode/ipc/pid service:x imply depends_on."""
+    needed: list[tuple[str, bool]] = []
     for link in out.get("links") or []:
-        needed.append(str(link).split(":", 1)[0])
+        needed.append((str(link).split(":", 1)[0], False))
     for source in out.get("volumes_from") or []:
         text = str(source)
         if not text.startswith("container:"):
-            needed.append(text.split(":", 1)[0])
-    mode = out.get("network_mode")
-    if isinstance(mode, str) and mode.startswith("service:"):
-        needed.append(mode.split(":", 1)[1])
+            needed.append((text.split(":", 1)[0], False))
+    for key in ("network_mode", "ipc", "pid"):
+        mode = out.get(key)
+        if isinstance(mode, str) and mode.startswith("service:"):
+            needed.append((mode.split(":", 1)[1], True))
     if not needed:
         return
     deps = dict(out.get("depends_on") or {})
-    for dep in needed:
+    for dep, restart in needed:
         if dep not in deps:
-            deps[dep] = {
-                "condition": "service_started",
-                "restart": True,
-                "required": True,
-            }
+            entry: dict[str, Any] = {"condition": "service_started", "required": True}
+            if restart:
+                entry["restart"] = True
+            deps[dep] = entry
     out["depends_on"] = deps
 
 
@@ -232,8 +279,12 @@ def _finish_resource(
         external = True
     if not spec.get("name"):
         spec["name"] = key if external else f"{project}_{key}"
-    if section == "networks" and not external:
+    if section == "networks":
         spec.setdefault("ipam", {})
+        if key == "default":
+            spec = {k: v for k, v in spec.items() if not k.startswith("x-")}
+    if isinstance(spec.get("labels"), list):
+        spec["labels"] = to_mapping(spec["labels"], empty="")
     if section in ("secrets", "configs") and spec.get("file"):
         spec["file"] = resolve_path(str(spec["file"]), ctx.working_dir, ctx.home)
     return spec

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 import urllib.error
@@ -33,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "postgres-dotnet"
 COMPOSER = REPO / ".venv" / "bin" / "composer"
 APP_URL = "http://localhost:7263"
+HOST_PORTS = (7263, 5433)
 IMAGES = ("composer-test/postgres:15", "composer-test/postgres-dotnet-app:local")
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -113,6 +115,13 @@ class Deployment:
         )
 
 
+def port_answers(port: int) -> bool:
+    """Whether something already listens on the host's ``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def remove_project(client: docker.DockerClient, name: str) -> None:
     """Remove every container, network and volume labelled with the project."""
     label: dict[str, str | list[str] | bool] = {"label": f"{PROJECT_LABEL}={name}"}
@@ -131,6 +140,12 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     missing = [image for image in IMAGES if not client.images.list(name=image)]
     if missing:
         pytest.fail(f"missing images {missing}: run scripts/build-images first")
+    busy = [port for port in HOST_PORTS if port_answers(port)]
+    if busy:
+        pytest.fail(
+            f"host ports {busy} are taken; is the example still deployed? "
+            "(composer -f compose.yaml -f compose.local.yaml down)"
+        )
     name = f"pgdotnet-{uuid.uuid4().hex[:10]}"
     try:
         yield Deployment(name=name, client=client, home=tmp_path)

@@ -1,0 +1,326 @@
+"""One writer per project: a lease stored in the engine itself.
+
+The lease is a container that is created but never started, named
+``composer-lock-<project>``.  The engine reserves container names atomically,
+so of several writers creating it at once exactly one succeeds and the others
+get a conflict; this holds across hosts sharing the engine.  Its labels record
+the holder (host, process, command, since when).  The expiry is the one thing
+that must change while the lease is held, and labels are fixed at creation,
+so it is kept (as epoch seconds) in the container's restart-policy retry
+count, the one field the engine lets us update in place.  The container never
+runs, so the policy itself has no effect.
+
+A holder renews from a background thread every third of the time to live.  A
+holder that crashed stops renewing; once its expiry has passed, a waiter
+removes that very container (by ID, so two waiters cannot remove each other's
+fresh lease) and creates its own.
+
+The lease carries no Compose project label, so observe never sees it: it is
+neither an orphan nor removed by ``down``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import docker.errors
+import requests
+
+from composer.engine.client import Engine
+from composer.errors import EngineError, LockError
+
+log = logging.getLogger(__name__)
+
+LABEL = "composer.lock"
+DEFAULT_TTL = 30.0
+DEFAULT_TIMEOUT = 60.0
+_POLL = 0.25
+
+
+def lease_name(project: str) -> str:
+    """The name of the lease container of ``project``."""
+    return f"composer-lock-{project}"
+
+
+def default_ttl() -> float:
+    """The lease's time to live: ``COMPOSER_LOCK_TTL`` seconds, or 30."""
+    raw = os.environ.get("COMPOSER_LOCK_TTL", "")
+    try:
+        return max(float(raw), 1.0) if raw else DEFAULT_TTL
+    except ValueError:
+        return DEFAULT_TTL
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a project's lease, and until when."""
+
+    project: str
+    host: str
+    pid: int
+    command: str
+    since: float
+    expires: float
+    token: str
+    container_id: str = ""
+
+    def expired(self, now: float | None = None) -> bool:
+        """Whether the holder stopped renewing in time."""
+        return (now if now is not None else time.time()) >= self.expires
+
+    def describe(self) -> str:
+        """One line naming the holder, for messages."""
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
+        left = self.expires - time.time()
+        state = f"expires in {left:.0f}s" if left > 0 else "expired"
+        return (
+            f"{self.command!r} (pid {self.pid} on {self.host}, since {since}, {state})"
+        )
+
+    def labels(self) -> dict[str, str]:
+        """The labels that record this holder on the lease container."""
+        return {
+            LABEL: self.project,
+            f"{LABEL}.host": self.host,
+            f"{LABEL}.pid": str(self.pid),
+            f"{LABEL}.command": self.command,
+            f"{LABEL}.since": f"{self.since:.3f}",
+            f"{LABEL}.token": self.token,
+        }
+
+
+def _holder(project: str, raw: Mapping[str, Any]) -> Holder:
+    labels: Mapping[str, str] = (raw.get("Config") or {}).get("Labels") or {}
+    policy = (raw.get("HostConfig") or {}).get("RestartPolicy") or {}
+    try:
+        pid = int(labels.get(f"{LABEL}.pid", "0"))
+        since = float(labels.get(f"{LABEL}.since", "0"))
+    except ValueError:
+        pid, since = 0, 0.0
+    return Holder(
+        project=project,
+        host=labels.get(f"{LABEL}.host", "?"),
+        pid=pid,
+        command=labels.get(f"{LABEL}.command", "?"),
+        since=since,
+        expires=float(policy.get("MaximumRetryCount") or 0),
+        token=labels.get(f"{LABEL}.token", ""),
+        container_id=str(raw.get("Id", "")),
+    )
+
+
+class _Store:
+    """The few engine calls the lease makes, with errors converted once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.api: Any = engine.api
+        self.host = engine.host
+
+    def _fail(self, what: str, exc: Exception) -> EngineError:
+        if isinstance(exc, requests.ConnectionError):
+            return EngineError(f"cannot reach the Docker engine at {self.host}")
+        text = getattr(exc, "explanation", None) or str(exc)
+        return EngineError(f"{what}: {text}")
+
+    def create(self, holder: Holder, image: str) -> str | None:
+        """Create the lease container; None when the name is taken."""
+        try:
+            host_config = self.api.create_host_config(
+                network_mode="none", restart_policy=_policy(holder.expires)
+            )
+            made = self.api.create_container(
+                image=image,
+                name=lease_name(holder.project),
+                command=["true"],
+                labels=holder.labels(),
+                host_config=host_config,
+            )
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                return None
+            raise self._fail("create the project lease", exc) from exc
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            raise self._fail("create the project lease", exc) from exc
+        return str(made["Id"])
+
+    def read(self, project: str) -> Holder | None:
+        """The current holder, or None when nobody holds the lease."""
+        try:
+            raw = self.api.inspect_container(lease_name(project))
+        except docker.errors.NotFound:
+            return None
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            raise self._fail("read the project lease", exc) from exc
+        return _holder(project, raw)
+
+    def renew(self, ident: str, expires: float) -> bool:
+        """Push the expiry of our lease; False when it is no longer ours."""
+        try:
+            self.api.update_container(ident, restart_policy=_policy(expires))
+        except docker.errors.NotFound:
+            return False
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            raise self._fail("renew the project lease", exc) from exc
+        return True
+
+    def remove(self, ident: str) -> None:
+        """Remove one lease container by ID; gone already is fine."""
+        try:
+            self.api.remove_container(ident, force=True)
+        except docker.errors.NotFound:
+            return
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            raise self._fail("remove the project lease", exc) from exc
+
+    def any_image(self) -> str:
+        """The ID of some local image to create the lease container from."""
+        try:
+            images = self.api.images(quiet=True)
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            raise self._fail("list images", exc) from exc
+        if not images:
+            raise EngineError(
+                "cannot take the project lease: the engine has no image to "
+                "create the lease container from"
+            )
+        return str(images[0])
+
+
+def _policy(expires: float) -> dict[str, Any]:
+    return {"Name": "on-failure", "MaximumRetryCount": math.ceil(expires)}
+
+
+class Lease:
+    """A held lease; renewed in the background until released."""
+
+    def __init__(self, store: _Store, holder: Holder, ttl: float) -> None:
+        self.store = store
+        self.holder = holder
+        self.ttl = ttl
+        self.waited = False
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._renew_loop, name="composer-lease", daemon=True
+        )
+        self._thread.start()
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                ours = self.store.renew(
+                    self.holder.container_id, time.time() + self.ttl
+                )
+            except EngineError as exc:
+                log.warning("could not renew the lease: %s", exc.message)
+                continue
+            if not ours:
+                log.warning(
+                    "the lease of project %s was taken over", self.holder.project
+                )
+                self.lost.set()
+                return
+
+    def release(self) -> None:
+        """Stop renewing and remove the lease container."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        try:
+            self.store.remove(self.holder.container_id)
+        except EngineError as exc:
+            log.warning("could not release the lease: %s", exc.message)
+
+
+def read_holder(engine: Engine, project: str) -> Holder | None:
+    """Who holds the lease of ``project`` now (None when nobody does)."""
+    return _Store(engine).read(project)
+
+
+def acquire(
+    engine: Engine,
+    project: str,
+    command: str,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    ttl: float | None = None,
+) -> Lease:
+    """Take the lease, waiting up to ``timeout`` seconds; LockError after that."""
+    store = _Store(engine)
+    live = ttl or default_ttl()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    image: str | None = None
+    waited = False
+    while True:
+        now = time.time()
+        holder = Holder(
+            project=project,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            command=command,
+            since=now,
+            expires=now + live,
+            token=uuid.uuid4().hex,
+        )
+        image = image or store.any_image()
+        ident = store.create(holder, image)
+        if ident is not None:
+            held = Holder(**{**holder.__dict__, "container_id": ident})
+            log.debug("lease of %s taken by %s", project, held.describe())
+            lease = Lease(store, held, live)
+            lease.waited = waited
+            return lease
+        current = store.read(project)
+        if current is None:
+            continue
+        if current.expired():
+            log.warning(
+                "taking over the expired lease of project %s from %s",
+                project,
+                current.describe(),
+            )
+            store.remove(current.container_id)
+            continue
+        if deadline is not None and time.monotonic() >= deadline:
+            raise LockError(
+                f"project {project} is locked by {current.describe()}; "
+                "try again later or raise --lock-timeout"
+            )
+        if not waited:
+            log.info("waiting for the lease of %s: %s", project, current.describe())
+        waited = True
+        time.sleep(_POLL * (0.5 + random.random()))
+
+
+@contextmanager
+def hold(
+    engine: Engine,
+    project: str,
+    command: str,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    ttl: float | None = None,
+) -> Iterator[Lease]:
+    """Hold the lease of ``project`` for the duration of the block."""
+    lease = acquire(engine, project, command, timeout, ttl)
+    try:
+        yield lease
+    finally:
+        lease.release()
+
+
+def command_line() -> str:
+    """This process's command line, shortened for the holder label."""
+    text = " ".join(
+        os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv)
+    )
+    return text[:200] or "composer"

@@ -101,6 +101,16 @@ def canonical_service(svc: dict[str, Any]) -> dict[str, Any]:
             ]
     if "extra_hosts" in out:
         out["extra_hosts"] = _extra_hosts(out["extra_hosts"])
+    if "devices" in out:
+        out["devices"] = [_device(d) for d in out["devices"] or []]
+    for hook in ("post_start", "pre_stop"):
+        if isinstance(out.get(hook), list):
+            out[hook] = [
+                {**h, "command": shell_words(h["command"])}
+                if isinstance(h, dict) and "command" in h
+                else h
+                for h in out[hook]
+            ]
     healthcheck = out.get("healthcheck")
     if isinstance(healthcheck, dict) and isinstance(healthcheck.get("test"), str):
         out["healthcheck"] = {
@@ -147,3 +157,16 @@ def _extra_hosts(value: Any) -> list[str]:
             text = f"{host}={ip}"
         result.append(text)
     return result
+
+
+def _device(entry: Any) -> Any:
+    """A device mapping ``src[:dst[:perms]]`` in long form."""
+    if not isinstance(entry, str):
+        return entry
+    parts = entry.split(":")
+    if len(parts) > 3:
+        return entry
+    source = parts[0]
+    target = parts[1] if len(parts) > 1 and parts[1] else source
+    permissions = parts[2] if len(parts) > 2 else "rwm"
+    return {"source": source, "target": target, "permissions": permissions}

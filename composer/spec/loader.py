@@ -74,7 +74,7 @@ def load_project(options: LoadOptions) -> Project:
     name = _project_name(options, env, data, found.working_dir, sources)
     data["name"] = name
     profiles = _active_profiles(options, env)
-    ctx = Context(found.working_dir, env, home)
+    ctx = Context(found.working_dir, env, home, options.interpolate)
     model, disabled = _build_model(data, name, profiles, options.services, ctx, sources)
     findings = run_checks(CheckInput(model, disabled, sources.locate))
     warnings.extend(findings.warnings)

@@ -28,6 +28,8 @@ class Context:
     working_dir: str
     environ: Mapping[str, str]
     home: str
+    # Without interpolation Compose prints the untyped model: no empty defaults.
+    typed: bool = True
 
 
 def resolve_path(path: str, base: str, home: str) -> str:
@@ -91,10 +93,21 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
     if isinstance(out.get("extra_hosts"), list):
         out["extra_hosts"] = sorted(out["extra_hosts"])
     _environment(name, out, ctx)
-    out.setdefault("command", None)
-    out.setdefault("entrypoint", None)
+    if ctx.typed:
+        out.setdefault("command", None)
+        out.setdefault("entrypoint", None)
     if not out.get("networks") and not out.get("network_mode"):
         out["networks"] = {"default": None}
+    _develop(out, ctx)
+    for kind in ("secrets", "configs"):
+        refs = out.get(kind)
+        if isinstance(refs, list):
+            out[kind] = [
+                {**r, "mode": _octal(r["mode"])}
+                if isinstance(r, dict) and isinstance(r.get("mode"), int)
+                else r
+                for r in refs
+            ]
     secrets = out.get("secrets")
     if isinstance(secrets, list):
         out["secrets"] = [
@@ -107,6 +120,26 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
     _deploy(out)
     _implicit_dependencies(out)
     return out
+
+
+def _octal(mode: int) -> str:
+    """A file mode as Compose prints it: an octal string with a leading 0."""
+    return f"0{mode:o}"
+
+
+def _develop(out: dict[str, Any], ctx: Context) -> None:
+    develop = out.get("develop")
+    if not isinstance(develop, dict) or not isinstance(develop.get("watch"), list):
+        return
+    watch = []
+    for rule in develop["watch"]:
+        if isinstance(rule, dict):
+            rule = dict(rule)
+            if rule.get("path"):
+                rule["path"] = resolve_path(str(rule["path"]), ctx.working_dir, ctx.home)
+            rule.setdefault("exec", {"command": None})
+        watch.append(rule)
+    out["develop"] = {**develop, "watch": watch}
 
 
 def _finish_build(build: dict[str, Any], ctx: Context) -> None:
@@ -280,7 +313,8 @@ def _finish_resource(
     if not spec.get("name"):
         spec["name"] = key if external else f"{project}_{key}"
     if section == "networks":
-        spec.setdefault("ipam", {})
+        if ctx.typed:
+            spec.setdefault("ipam", {})
         if key == "default":
             spec = {k: v for k, v in spec.items() if not k.startswith("x-")}
     if isinstance(spec.get("labels"), list):

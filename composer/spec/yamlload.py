@@ -32,6 +32,7 @@ _BOMB_FLOOR = 200_000
 
 _INT = re.compile(r"[-+]?[0-9]+")
 _OCT = re.compile(r"0o[0-7]+")
+_OCT_DIGITS = re.compile(r"0[0-7]+")
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INF = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}
@@ -204,7 +205,13 @@ def _plain(value: str) -> Any:
     first = value[0]
     if first.isdigit() or first in "+-.":
         if _INT.fullmatch(value):
-            return int(value)
+            digits = value.lstrip("+-")
+            if len(digits) > 1 and digits[0] == "0" and _OCT_DIGITS.fullmatch(digits):
+                # Compose's YAML library reads a leading zero as octal.
+                number = int(digits, 8)
+                return -number if value.startswith("-") else number
+            if len(digits) == 1 or digits[0] != "0":
+                return int(value)
         if _OCT.fullmatch(value):
             return int(value[2:], 8)
         if _HEX.fullmatch(value):

@@ -17,7 +17,7 @@ from composer.spec.interpolate import Substitution, TemplateError
 log = logging.getLogger(__name__)
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$$"}
-_KEY_STOP = frozenset("=\n")
+_KEY_STOP = frozenset("=:\n")
 
 
 class _Reader:
@@ -93,7 +93,7 @@ def _value(
         raw = _quoted(reader, quote)
         _skip_line(reader)
         if quote == "'":
-            return raw
+            return raw.replace("\\'", "'")
         return _expand(reader, _unescape(raw), env, outer, expand)
     nl = src.find("\n", reader.pos)
     end = n if nl < 0 else nl
@@ -109,7 +109,7 @@ def _quoted(reader: _Reader, quote: str) -> str:
     i = start
     while i < len(src):
         ch = src[i]
-        if ch == "\\" and quote == '"':
+        if ch == "\\" and (quote == '"' or src.startswith("'", i + 1)):
             i += 2
             continue
         if ch == quote:

@@ -127,17 +127,25 @@ def _load_files(
     warnings: list[Diagnostic],
     home: str,
     working_dir: str,
+    chain: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Read, resolve and merge files in order."""
     merged: dict[str, Any] = {}
     for path in paths:
+        if path in chain:
+            cycle = " -> ".join((*chain[chain.index(path) :], path))
+            raise ConfigError.at(
+                "C174", f"include cycle detected: {cycle}", Location(path)
+            )
         loaded = reader.read(path)
         sources.add(loaded.source)
         warnings.extend(loaded.warnings)
         resolve_extends(loaded, reader, home)
         data = dict(loaded.data)
         if "include" in data:
-            data = _include(loaded, data, reader, sources, warnings, home)
+            data = _include(
+                loaded, data, reader, sources, warnings, home, (*chain, path)
+            )
         merged = merge_files(merged, data, loaded.tags)
     return merged
 
@@ -149,6 +157,7 @@ def _include(
     sources: _Sources,
     warnings: list[Diagnostic],
     home: str,
+    chain: tuple[str, ...],
 ) -> dict[str, Any]:
     entries = data.pop("include") or []
     here = directory_of(loaded.path, os.getcwd())
@@ -179,7 +188,7 @@ def _include(
             for item in names:
                 extra.update(read_env_file(resolve_path(str(item), here, home)))
             sub_reader = FileReader({**extra, **reader.environ}, reader.interpolate)
-        sub = _load_files(files, sub_reader, sources, warnings, home, base)
+        sub = _load_files(files, sub_reader, sources, warnings, home, base, chain)
         absolutize_resources(sub, base, home)
         data = merge_included(data, sub, files[0])
     return data

@@ -84,7 +84,9 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
     if "label_file" in out:
         labels: dict[str, Any] = {}
         for file in out.pop("label_file") or []:
-            labels.update(read_env_file(resolve_path(str(file), ctx.working_dir, ctx.home)))
+            labels.update(
+                read_env_file(resolve_path(str(file), ctx.working_dir, ctx.home))
+            )
         labels.update(out.get("labels") or {})
         out["labels"] = labels
     for key in _OMIT_FALSE:
@@ -136,7 +138,9 @@ def _develop(out: dict[str, Any], ctx: Context) -> None:
         if isinstance(rule, dict):
             rule = dict(rule)
             if rule.get("path"):
-                rule["path"] = resolve_path(str(rule["path"]), ctx.working_dir, ctx.home)
+                rule["path"] = resolve_path(
+                    str(rule["path"]), ctx.working_dir, ctx.home
+                )
             rule.setdefault("exec", {"command": None})
         watch.append(rule)
     out["develop"] = {**develop, "watch": watch}

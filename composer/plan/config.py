@@ -73,10 +73,22 @@ def _walk(old: Any, new: Any, path: str, out: list[FieldDiff]) -> None:
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in sorted(set(old) | set(new)):
             sub = f"{path}{key}" if not path or path.endswith(" ") else f"{path}.{key}"
-            _walk(old.get(key), new.get(key), sub, out)
+            if key in old and key in new:
+                _walk(old[key], new[key], sub, out)
+            elif key in new:
+                # A key present with a null value (``networks: {x: null}``)
+                # is still an addition.
+                out.append(FieldDiff(sub, None, _shown(new[key])))
+            else:
+                out.append(FieldDiff(sub, _shown(old[key]), None))
         return
     if old != new:
         out.append(FieldDiff(path.rstrip(), old, new))
+
+
+def _shown(value: Any) -> Any:
+    """A null value that is present is shown as ``{}``, not as absence."""
+    return {} if value is None else value
 
 
 def _plain(value: Any) -> Any:

@@ -59,6 +59,18 @@ CASES = [
         diffs=["environment.A", "environment.B"],
     ),
     Case(
+        "moving to another network (null-valued keys) recreates",
+        {"web": dict(SLEEP, networks={"two": None})},
+        lambda d: actual(
+            d,
+            (container(_old({"web": dict(SLEEP, networks={"one": None})}), "web"),),
+            networks=("two",),
+        ),
+        [("recreate", "app-web-1")],
+        diffs=["networks.one", "networks.two"],
+        top={"networks": {"one": {"name": "app_one"}, "two": {"name": "app_two"}}},
+    ),
+    Case(
         "--no-recreate keeps a changed container",
         WEB2,
         lambda d: actual(d, (container(_old(WEB), "web"),)),

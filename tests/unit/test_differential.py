@@ -29,6 +29,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -98,7 +99,14 @@ def reference_binary() -> Path:
 
 
 def composer_command() -> list[str]:
-    """The command that runs composer's CLI from this environment."""
+    """The command that runs composer's CLI: ``$COMPOSER_DIFF_CLI`` or ours.
+
+    The variable (split like a shell command) lets the same comparison run
+    against another build, such as a snapshot of the last commit.
+    """
+    override = os.environ.get("COMPOSER_DIFF_CLI")
+    if override:
+        return shlex.split(override)
     script = Path(sys.executable).parent / "composer"
     if script.is_file():
         return [str(script)]

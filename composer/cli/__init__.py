@@ -13,6 +13,7 @@ from composer.cli import (  # noqa: F401
     config_cmd,
     inspect_cmds,
     reconcile_cmds,
+    watch_cmds,
 )
 from composer.cli.app import app
 from composer.errors import ComposerError, ExitCode

@@ -13,9 +13,12 @@ from composer.cli.app import app, global_options
 from composer.cli.pipeline import hasher, parse_scale, prepare
 from composer.cli.progress import make_reporter
 from composer.cli.render import plan_json, render_plan
-from composer.engine.apply import ApplyOptions, apply, apply_down
+from composer.cli.watch_cmds import LockTimeout, run_watch, watch_options
+from composer.engine.apply import ApplyOptions
+from composer.engine.lease import DEFAULT_TIMEOUT
 from composer.errors import ApplyError, ExitCode
 from composer.plan import DownOptions, PlanOptions, plan, plan_down
+from composer.watch.converge import down_locked, up_locked
 
 Services = Annotated[
     list[str] | None, typer.Argument(help="Services (with their dependencies).")
@@ -67,6 +70,10 @@ def up(
         float | None, typer.Option("--wait-timeout", help="Seconds for --wait.")
     ] = None,
     timeout: Timeout = None,
+    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Then keep watching (see `watch`).")
+    ] = False,
 ) -> None:
     """Plan, print the plan, and apply it."""
     opts = global_options(ctx)
@@ -84,15 +91,16 @@ def up(
     if the_plan.problems:
         raise ApplyError("; ".join(the_plan.problems))
     if the_plan.empty and not wait:
+        if watch:
+            run_watch(ctx, watch_options(ctx, lock_timeout))
         return
     reporter, scope = _progress(ctx, console)
     with scope:
-        apply(
+        up_locked(  # under the project's lease, on freshly observed state
             state.engine,
             state.desired,
-            state.actual,
             the_plan,
-            reporter,
+            PlanOptions(force_recreate, no_recreate, remove_orphans, compose_hash),
             ApplyOptions(
                 parallel=opts.parallel or 0,
                 stop_timeout=timeout,
@@ -100,7 +108,11 @@ def up(
                 wait_timeout=wait_timeout,
                 hasher=compose_hash,
             ),
+            reporter,
+            lock_timeout,
         )
+    if watch:
+        run_watch(ctx, watch_options(ctx, lock_timeout))
 
 
 @app.command("diff")
@@ -147,6 +159,7 @@ def down(
         bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
     ] = False,
     timeout: Timeout = None,
+    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Remove the project's containers and networks (and volumes with -v)."""
     opts = global_options(ctx)
@@ -157,16 +170,19 @@ def down(
     console = _console()
     for warning in the_plan.warnings:
         Console(stderr=True).print(f"[yellow]warning:[/] {warning}")
+    if the_plan.empty:
+        return
     reporter, scope = _progress(ctx, console)
     with scope:
-        apply_down(
+        down_locked(  # under the project's lease, on freshly observed state
             state.engine,
             state.desired,
-            the_plan,
-            reporter,
+            DownOptions(volumes, remove_orphans),
             ApplyOptions(
                 parallel=opts.parallel or 0,
                 stop_timeout=timeout,
                 remove_volumes=volumes,
             ),
+            reporter,
+            lock_timeout,
         )

@@ -1,0 +1,214 @@
+"""`composer watch`, `composer reconcile` and `composer lock`.
+
+``reconcile --once`` exits like ``diff --exit-code``: 0 when nothing had to
+change, 2 when the pass applied changes, 1 when applying failed, 3 when the
+files are invalid, 4 when the lease could not be taken.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from composer.cli.app import GlobalOptions, app, global_options
+from composer.cli.pipeline import hasher
+from composer.cli.progress import make_reporter
+from composer.cli.render import render_plan
+from composer.engine.apply import ApplyOptions
+from composer.engine.client import Engine
+from composer.engine.lease import DEFAULT_TIMEOUT, read_holder
+from composer.engine.report import Reporter
+from composer.errors import ComposerError, ExitCode
+from composer.plan import Plan, PlanOptions
+from composer.spec import load_project
+from composer.spec.project import Project
+from composer.watch.loop import Loop, LoopOptions
+from composer.watch.sources import Sources, project_sources
+
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait for another writer's lease before exiting 4.",
+    ),
+]
+Debounce = Annotated[
+    int, typer.Option("--debounce", help="Milliseconds of quiet before a pass.")
+]
+Interval = Annotated[
+    float, typer.Option("--interval", help="Seconds between full safety passes.")
+]
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """The watch loop's options as given on the command line."""
+
+    debounce_ms: int = 200
+    interval: float = 60.0
+    lock_timeout: float = DEFAULT_TIMEOUT
+    remove_orphans: bool = False
+    watch_files: bool = True
+
+
+def watch_options(
+    ctx: typer.Context, lock_timeout: float = DEFAULT_TIMEOUT
+) -> WatchSettings:
+    """Default watch settings (for ``up --watch``)."""
+    return WatchSettings(lock_timeout=lock_timeout)
+
+
+class ConsolePasses:
+    """Shows each pass: why it ran, the plan, the result."""
+
+    def __init__(self, console: Console, apply_reporter: Reporter) -> None:
+        self.console = console
+        self.apply_reporter = apply_reporter
+
+    def started(self, number: int, reasons: Sequence[str]) -> None:
+        """Print the pass header."""
+        when = time.strftime("%H:%M:%S")
+        why = ", ".join(reasons) or "start"
+        self.console.print(f"[bold]\\[{when}] pass {number}[/]: {escape(why)}")
+
+    def invalid(self, error: ComposerError) -> None:
+        """Print the load error; nothing is changed."""
+        self.console.print(f"[red]{escape(error.render())}[/]")
+        self.console.print("[yellow]files are invalid: nothing changed[/]")
+
+    def planned(self, plan: Plan) -> None:
+        """Print the plan."""
+        render_plan(plan, self.console)
+
+    def note(self, text: str) -> None:
+        """Print a remark."""
+        self.console.print(f"[yellow]{escape(text)}[/]")
+
+    def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
+        """Print the outcome."""
+        if error is not None:
+            self.console.print(f"[red]pass failed: {escape(error.render())}[/]")
+        elif plan.empty:
+            self.console.print(f"no changes ({elapsed:.2f}s)")
+        else:
+            self.console.print(f"applied {len(plan.steps)} step(s) in {elapsed:.2f}s")
+
+
+def _loader(opts: GlobalOptions) -> tuple[Project, Sources]:
+    load_options = opts.load_options()
+    project = load_project(load_options)
+    return project, project_sources(project, load_options)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -> int:
+    """Run the loop until interrupted; return the ``--once`` exit code."""
+    opts = global_options(ctx)
+    console = Console(highlight=False)
+    apply_reporter = make_reporter(
+        "plain" if opts.progress == "auto" else opts.progress, Console(stderr=True)
+    )
+    compose_hash = hasher()
+    loop = Loop(
+        Engine(),
+        lambda: _loader(opts),
+        ConsolePasses(console, apply_reporter),
+        LoopOptions(
+            debounce=settings.debounce_ms / 1000,
+            interval=settings.interval,
+            watch_files=settings.watch_files,
+            lock_timeout=settings.lock_timeout,
+            plan_options=PlanOptions(
+                remove_orphans=settings.remove_orphans, hasher=compose_hash
+            ),
+            apply_options=ApplyOptions(
+                parallel=opts.parallel or 0, hasher=compose_hash
+            ),
+        ),
+    )
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    stop = threading.Event()
+    try:
+        result = loop.run(stop, once=once)
+    finally:
+        stop.set()
+        loop.close()
+    if result.error is not None:
+        raise result.error
+    return ExitCode.CHANGES if result.changed else ExitCode.OK
+
+
+@app.command("watch")
+def watch(
+    ctx: typer.Context,
+    debounce: Debounce = 200,
+    interval: Interval = 60.0,
+    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    remove_orphans: Annotated[
+        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
+    ] = False,
+) -> None:
+    """Apply the project, then re-apply on every file change and engine drift."""
+    run_watch(
+        ctx, WatchSettings(debounce, interval, lock_timeout, remove_orphans, True)
+    )
+
+
+@app.command("reconcile")
+def reconcile(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass; exit 0 unchanged, 2 changed.")
+    ] = False,
+    debounce: Debounce = 200,
+    interval: Interval = 60.0,
+    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    remove_orphans: Annotated[
+        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
+    ] = False,
+) -> None:
+    """Keep the project converged against engine drift (no file watching)."""
+    settings = WatchSettings(debounce, interval, lock_timeout, remove_orphans, False)
+    code = run_watch(ctx, settings, once=once)
+    if once and code:
+        raise typer.Exit(code)
+
+
+@app.command("lock")
+def lock(
+    ctx: typer.Context,
+    output: Annotated[
+        str, typer.Option("--format", help="Output: text or json.")
+    ] = "text",
+) -> None:
+    """Show who holds the project's lease."""
+    opts = global_options(ctx)
+    project = load_project(opts.load_options())
+    engine = Engine()
+    holder = read_holder(engine, project.name)
+    if output == "json":
+        data = (
+            None if holder is None else {**holder.__dict__, "expired": holder.expired()}
+        )
+        typer.echo(json.dumps({"project": project.name, "holder": data}))
+        return
+    if holder is None:
+        typer.echo(f"project {project.name}: not locked")
+    else:
+        typer.echo(f"project {project.name}: locked by {holder.describe()}")
+    if holder is not None and holder.expired():
+        typer.echo("the lease has expired; the next writer takes it over")

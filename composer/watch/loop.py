@@ -1,0 +1,364 @@
+"""The reconciliation loop: file and engine events mark the project dirty; one
+thread debounces, reloads, plans and applies, one pass at a time.
+
+A pass reloads the files when they changed (or on the periodic safety pass),
+keeps the last good project when they no longer load, observes the engine,
+plans, narrows the plan by restart policies and back-off, and applies it under
+the project's lease.  Changed files that belong to ``develop.watch`` rules are
+then synced into the running containers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from composer.engine.apply import ApplyOptions
+from composer.engine.client import Engine
+from composer.engine.events import EngineEvent, EventStream
+from composer.engine.observe import Actual, observe
+from composer.engine.report import Reporter
+from composer.errors import ComposerError, ConfigError
+from composer.graph import Desired, GraphOptions, build_desired
+from composer.plan import Plan, PlanOptions, plan
+from composer.spec.project import Project
+from composer.watch.converge import up_locked
+from composer.watch.develop import Rule, RuleResult, rules_of, run_rules
+from composer.watch.files import FileWatcher
+from composer.watch.policy import LoopPolicy
+from composer.watch.sources import Sources
+
+log = logging.getLogger(__name__)
+
+#: Loads the project from its files; raises ConfigError when they are invalid.
+Loader = Callable[[], tuple[Project, Sources]]
+
+
+class PassReporter(Protocol):
+    """What a person watching the loop is shown, one pass at a time."""
+
+    apply_reporter: Reporter
+
+    def started(self, number: int, reasons: Sequence[str]) -> None:
+        """A pass begins, for these reasons."""
+        ...
+
+    def invalid(self, error: ComposerError) -> None:
+        """The files do not load; the last good state stays."""
+        ...
+
+    def planned(self, plan: Plan) -> None:
+        """The plan the pass is about to apply."""
+        ...
+
+    def note(self, text: str) -> None:
+        """Something worth saying: back-off, a rule's result, a skipped rebuild."""
+        ...
+
+    def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
+        """The pass ended (``error`` when applying failed)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """How the loop runs."""
+
+    debounce: float = 0.2
+    interval: float = 60.0
+    watch_files: bool = True
+    follow_engine: bool = True
+    lock_timeout: float | None = 60.0
+    plan_options: PlanOptions = field(default_factory=PlanOptions)
+    apply_options: ApplyOptions = field(default_factory=ApplyOptions)
+
+
+@dataclass
+class _Pending:
+    files: set[str] = field(default_factory=set)
+    events: list[EngineEvent] = field(default_factory=list)
+    periodic: bool = False
+    since: float | None = None
+    last: float = 0.0
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one pass did."""
+
+    plan: Plan | None
+    error: ComposerError | None = None
+    rules: tuple[RuleResult, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the pass changed the engine (or tried to)."""
+        return bool(self.plan is not None and not self.plan.empty) or bool(self.rules)
+
+
+class Loop:
+    """One project kept converged against one engine."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        loader: Loader,
+        reporter: PassReporter,
+        options: LoopOptions | None = None,
+    ) -> None:
+        self.engine = engine
+        self.loader = loader
+        self.reporter = reporter
+        self.options = options or LoopOptions()
+        self.policy = LoopPolicy()
+        self.project: Project | None = None
+        self.desired: Desired | None = None
+        self.sources: Sources | None = None
+        self.rules: tuple[Rule, ...] = ()
+        self.passes = 0
+        self._cond = threading.Condition()
+        self._pending = _Pending()
+        self._last_error: str | None = None
+        self._files: FileWatcher | None = None
+        self._events: EventStream | None = None
+
+    # -- marking dirty (any thread) ---------------------------------------
+
+    def file_changed(self, path: str) -> None:
+        """A watched path changed."""
+        if not self._relevant_file(path):
+            return
+        self._mark(lambda p: p.files.add(path))
+
+    def engine_event(self, event: EngineEvent) -> None:
+        """The engine reported something that may be drift."""
+        if event.action in ("stop", "kill"):
+            self.policy.saw_stop(event.actor_id)
+        self._mark(lambda p: p.events.append(event))
+
+    def _mark(self, change: Callable[[_Pending], None]) -> None:
+        with self._cond:
+            change(self._pending)
+            now = time.monotonic()
+            self._pending.since = self._pending.since or now
+            self._pending.last = now
+            self._cond.notify_all()
+
+    def _relevant_file(self, path: str) -> bool:
+        if self.sources is not None and self.sources.concerns(path):
+            return True
+        return any(r.takes(path) for r in self.rules)
+
+    def _relevant_event(self, event: EngineEvent) -> bool:
+        desired = self.desired
+        if desired is None:
+            return False
+        if event.kind == "container":
+            return event.project == desired.project
+        if event.kind == "network":
+            return event.name in {n.name for n in desired.networks.values()}
+        return event.name in {v.name for v in desired.volumes.values()}
+
+    # -- running -----------------------------------------------------------
+
+    def run(self, stop: threading.Event, once: bool = False) -> PassResult:
+        """Run passes until ``stop`` is set (or a single pass with ``once``)."""
+        result = self.run_pass(["start"], initial=True)
+        if once:
+            return result
+        self._start_watchers()
+        try:
+            while not stop.is_set():
+                reasons, files = self._next_batch(stop)
+                if reasons:
+                    result = self.run_pass(reasons, files)
+        finally:
+            self.close()
+        return result
+
+    def close(self) -> None:
+        """Stop the file watcher and the event stream."""
+        if self._files is not None:
+            self._files.stop()
+            self._files = None
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+
+    def _start_watchers(self) -> None:
+        if self.options.watch_files:
+            self._files = FileWatcher(self.file_changed)
+            self._rearm()
+        if self.options.follow_engine:
+            self._events = EventStream(
+                self.engine, self._relevant_event, self.engine_event
+            )
+            self._events.start()
+
+    def _rearm(self) -> None:
+        if self._files is None or self.sources is None:
+            return
+        self._files.watch(self.sources.directories, [r.path for r in self.rules])
+
+    def _next_batch(self, stop: threading.Event) -> tuple[list[str], set[str]]:
+        """Wait for something to do, then for the debounce quiet time."""
+        with self._cond:
+            deadline = time.monotonic() + self.options.interval
+            while not stop.is_set():
+                now = time.monotonic()
+                p = self._pending
+                if p.since is not None:
+                    quiet = now - p.last >= self.options.debounce
+                    capped = now - p.since >= max(10 * self.options.debounce, 2.0)
+                    if quiet or capped:
+                        break
+                    self._cond.wait(self.options.debounce - (now - p.last))
+                    continue
+                if now >= deadline:
+                    p.periodic = True
+                    break
+                wake = self.policy.crash.next_wakeup(now)
+                if wake is not None and wake <= 0.05:
+                    p.periodic = True
+                    break
+                timeout = deadline - now if wake is None else min(wake, deadline - now)
+                self._cond.wait(min(timeout, 1.0))
+            taken, self._pending = self._pending, _Pending()
+        reasons = [f"{_short(f)} changed" for f in sorted(taken.files)]
+        reasons += _summarise(taken.events)
+        if taken.periodic and not reasons:
+            reasons.append("periodic check")
+        return reasons, taken.files
+
+    # -- one pass --------------------------------------------------------
+
+    def run_pass(
+        self,
+        reasons: Sequence[str],
+        files: set[str] | None = None,
+        initial: bool = False,
+    ) -> PassResult:
+        """Reload when needed, plan, apply under the lease, run develop rules."""
+        self.passes += 1
+        files = files or set()
+        began = time.monotonic()
+        periodic = list(reasons) == ["periodic check"]
+        reload = (
+            initial or self.project is None or periodic or self._concerns_project(files)
+        )
+        quiet = not reload and not files and not initial
+        if not quiet:
+            self.reporter.started(self.passes, reasons)
+        if reload and not self._reload():
+            # An invalid save changes nothing: the last good state stays.
+            return PassResult(None, self._error_or_none())
+        desired = self.desired
+        assert desired is not None
+        try:
+            result = self._converge(desired, initial, quiet, began)
+        except ComposerError as exc:
+            self.reporter.finished(Plan(desired.project), time.monotonic() - began, exc)
+            return PassResult(None, exc)
+        if files or (initial and self.rules):
+            rules = self._run_rules(files, initial)
+            result = PassResult(result.plan, result.error, tuple(rules))
+        return result
+
+    def _converge(
+        self, desired: Desired, initial: bool, quiet: bool, began: float
+    ) -> PassResult:
+        actual = observe(self.engine, desired.project)
+        draft = plan(desired, actual, self.options.plan_options)
+        if not initial:
+            narrowed = self.policy.narrow(desired, draft, actual)
+            for text in narrowed.notes:
+                self.reporter.note(text)
+            draft = narrowed.plan
+        if draft.empty:
+            if not quiet:
+                self.reporter.finished(draft, time.monotonic() - began, None)
+            return PassResult(draft)
+        if quiet:
+            self.reporter.started(self.passes, ["engine drift"])
+        self.reporter.planned(draft)
+        narrow = None if initial else self._narrow_again(desired)
+        outcome = up_locked(
+            self.engine,
+            desired,
+            draft,
+            self.options.plan_options,
+            self.options.apply_options,
+            self.reporter.apply_reporter,
+            self.options.lock_timeout,
+            narrow,
+        )
+        self.reporter.finished(outcome.plan, time.monotonic() - began, None)
+        return PassResult(outcome.plan)
+
+    def _narrow_again(self, desired: Desired) -> Callable[[Plan, Actual], Plan]:
+        # The plan is made again under the lease; its restarts were already
+        # counted for back-off when the draft was narrowed.
+        def narrow(fresh: Plan, actual: Actual) -> Plan:
+            return self.policy.narrow(desired, fresh, actual, count=False).plan
+
+        return narrow
+
+    def _reload(self) -> bool:
+        try:
+            project, sources = self.loader()
+            desired = build_desired(project, GraphOptions())
+        except ConfigError as exc:
+            text = exc.render()
+            if text != self._last_error:
+                self.reporter.invalid(exc)
+            self._last_error = text
+            return False
+        self._last_error = None
+        self.project, self.desired, self.sources = project, desired, sources
+        self.rules = rules_of(project)
+        self._rearm()
+        return True
+
+    def _error_or_none(self) -> ComposerError | None:
+        return ConfigError(self._last_error) if self._last_error else None
+
+    def _concerns_project(self, files: set[str]) -> bool:
+        sources = self.sources
+        return sources is not None and any(sources.concerns(f) for f in files)
+
+    def _run_rules(self, files: set[str], initial: bool) -> list[RuleResult]:
+        desired = self.desired
+        if desired is None or not self.rules:
+            return []
+        actual = observe(self.engine, desired.project)
+        try:
+            results = run_rules(self.engine, self.rules, files, actual, initial)
+        except ComposerError as exc:
+            self.reporter.note(f"develop.watch failed: {exc.message}")
+            return []
+        for res in results:
+            self.reporter.note(
+                f"{res.rule.service}: {res.rule.action.value} {res.text}"
+                + ("" if res.ok else " (not done)")
+            )
+        return results
+
+
+def _short(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _summarise(events: Sequence[EngineEvent]) -> list[str]:
+    seen: dict[str, None] = {}
+    for event in events:
+        seen[event.describe()] = None
+    texts = list(seen)
+    if len(texts) > 5:
+        return [*texts[:5], f"and {len(texts) - 5} more engine events"]
+    return texts

@@ -168,11 +168,13 @@ class Loop:
 
     def run(self, stop: threading.Event, once: bool = False) -> PassResult:
         """Run passes until ``stop`` is set (or a single pass with ``once``)."""
-        result = self.run_pass(["start"], initial=True)
-        if once:
-            return result
-        self._start_watchers()
+        if not once:
+            # Armed before the first load so no edit made meanwhile is missed.
+            self._start_watchers()
         try:
+            result = self.run_pass(["start"], initial=True)
+            if once:
+                return result
             while not stop.is_set():
                 reasons, files = self._next_batch(stop)
                 if reasons:

@@ -1,0 +1,275 @@
+"""`composer watch` against a real engine: file edits, invalid saves, sync rules.
+
+The watcher runs as a subprocess and is interrupted (SIGINT) at the end of
+each test; it must then exit 130 without a traceback and leave no lease.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+from reconcile_support import COMPOSER, Deployment, cleanup
+
+from composer.engine.lease import lease_name
+
+pytestmark = pytest.mark.engine
+
+
+class Watcher:
+    """A ``composer`` loop running in the background, its output in a file."""
+
+    def __init__(self, dep: Deployment, *args: str, env: dict[str, str] | None = None):
+        self.log = dep.path.parent / f"{dep.name}-{uuid.uuid4().hex[:6]}.log"
+        self.out = self.log.open("w")
+        self.proc = subprocess.Popen(
+            [COMPOSER, "--progress", "plain", *args],
+            cwd=dep.path,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})},
+        )
+
+    def text(self) -> str:
+        """Everything the loop printed so far."""
+        return self.log.read_text()
+
+    def wait_for(self, needle: str, timeout: float = 30.0, count: int = 1) -> None:
+        """Wait until ``needle`` appears ``count`` times in the output."""
+        wait_until(
+            lambda: self.text().count(needle) >= count,
+            timeout,
+            lambda: f"{needle!r} not seen; output:\n{self.text()}",
+        )
+        assert self.proc.poll() is None, self.text()
+
+    def interrupt(self) -> int:
+        """Ctrl-C: return the exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            self.out.close()
+
+    def kill(self) -> None:
+        """Make sure the process is gone."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.out.close()
+
+
+def wait_until(
+    check: Callable[[], bool], timeout: float, why: Callable[[], str] = lambda: ""
+) -> None:
+    """Poll ``check`` until it holds; fail with ``why()`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout}s: {why()}")
+
+
+def env_of(name: str) -> dict[str, str]:
+    """The environment of a container, by container name ({} while it is away)."""
+    try:
+        config = docker.from_env().api.inspect_container(name)["Config"]
+    except docker.errors.NotFound:
+        return {}
+    return dict(item.split("=", 1) for item in config["Env"])
+
+
+def lease_exists(project: str) -> bool:
+    """Whether the project's lease container is present."""
+    found = docker.from_env().containers.list(
+        all=True, filters={"name": lease_name(project)}
+    )
+    return any(c.name == lease_name(project) for c in found)
+
+
+@pytest.fixture(name="dep")
+def dep_fixture(tmp_path: Path) -> Iterator[Deployment]:
+    """A project directory with a unique name, cleaned up by label afterwards."""
+    name = f"cw{uuid.uuid4().hex[:10]}"
+    path = tmp_path / name
+    path.mkdir()
+    yield Deployment(path, name)
+    cleanup(name)
+    client = docker.from_env()
+    for c in client.containers.list(all=True, filters={"name": lease_name(name)}):
+        c.remove(force=True)
+
+
+@pytest.fixture(name="start")
+def start_fixture() -> Iterator[Callable[..., Watcher]]:
+    """Start watchers; each is killed at the end, also when the test fails."""
+    started: list[Watcher] = []
+
+    def start(
+        dep: Deployment, *args: str, env: dict[str, str] | None = None
+    ) -> Watcher:
+        watcher = Watcher(dep, *args, env=env)
+        started.append(watcher)
+        return watcher
+
+    yield start
+    for watcher in started:
+        watcher.kill()
+
+
+TWO = """
+name: @P@
+services:
+  web:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    env_file: [web.env]
+    environment: {GREETING: hello, FROM_DOTENV: "${TAG}"}
+  db:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    environment: {ROLE: db}
+"""
+
+
+def finish(dep: Deployment, watcher: Watcher) -> None:
+    """Ctrl-C ends cleanly; nothing is locked; the project is converged."""
+    code = watcher.interrupt()
+    text = watcher.text()
+    assert code == 130, text
+    assert "Traceback" not in text, text
+    assert not lease_exists(dep.name)
+    dep.assert_converged()
+
+
+def test_edits_recreate_only_the_edited_service(
+    dep: Deployment, start: Callable[..., Watcher]
+) -> None:
+    """compose.yaml, .env and env_file edits each recreate only what they change."""
+    dep.write(TWO)
+    dep.write("TAG=one\n", ".env")
+    dep.write("FROM_FILE=a\n", "web.env")
+    watcher = start(dep, "watch", "--debounce", "100")
+    watcher.wait_for("applied", 60)
+    first = dep.ids()
+    assert set(first) == {f"{dep.name}-web-1", f"{dep.name}-db-1"}
+    web, db = f"{dep.name}-web-1", f"{dep.name}-db-1"
+
+    dep.write(TWO.replace("GREETING: hello", "GREETING: bonjour"))
+    wait_until(lambda: env_of(web).get("GREETING") == "bonjour", 20, watcher.text)
+    assert dep.ids()[db] == first[db]
+    assert dep.ids()[web] != first[web]
+
+    second = dep.ids()
+    dep.write("TAG=two\n", ".env")
+    wait_until(lambda: env_of(web).get("FROM_DOTENV") == "two", 20, watcher.text)
+    assert dep.ids()[db] == second[db]
+
+    third = dep.ids()
+    dep.write("FROM_FILE=b\n", "web.env")
+    wait_until(lambda: env_of(web).get("FROM_FILE") == "b", 20, watcher.text)
+    assert dep.ids()[db] == third[db]
+    assert "web.env changed" in watcher.text()
+    finish(dep, watcher)
+
+
+def test_env_file_created_later_is_watched(
+    dep: Deployment, start: Callable[..., Watcher]
+) -> None:
+    """An optional env_file that does not exist at start is picked up once written."""
+    dep.write(
+        TWO.replace(
+            "env_file: [web.env]", "env_file: [{path: late.env, required: false}]"
+        )
+    )
+    dep.write("TAG=one\n", ".env")
+    watcher = start(dep, "watch", "--debounce", "100")
+    watcher.wait_for("applied", 60)
+    web = f"{dep.name}-web-1"
+    assert "LATE" not in env_of(web)
+    dep.write("LATE=yes\n", "late.env")
+    wait_until(lambda: env_of(web).get("LATE") == "yes", 20, watcher.text)
+    finish(dep, watcher)
+
+
+def test_invalid_save_changes_nothing_then_next_converges(
+    dep: Deployment, start: Callable[..., Watcher]
+) -> None:
+    """Half-written YAML is reported with its line; the next valid save applies."""
+    dep.write(TWO)
+    dep.write("TAG=one\n", ".env")
+    dep.write("FROM_FILE=a\n", "web.env")
+    dep.up()
+    before = dep.ids()
+    watcher = start(dep, "up", "--watch", "-t", "0")
+    watcher.wait_for("pass 1", 30)
+
+    dep.write(TWO + "  broken: [unclosed\n")
+    watcher.wait_for("nothing changed", 20)
+    text = watcher.text()
+    assert "compose.yaml:16:" in text, text
+    time.sleep(1)
+    assert dep.ids() == before
+
+    dep.write(TWO.replace("ROLE: db", "ROLE: primary"))
+    wait_until(
+        lambda: env_of(f"{dep.name}-db-1").get("ROLE") == "primary", 20, watcher.text
+    )
+    assert dep.ids()[f"{dep.name}-web-1"] == before[f"{dep.name}-web-1"]
+    finish(dep, watcher)
+
+
+SYNC = """
+name: @P@
+services:
+  app:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    develop:
+      watch:
+        - action: sync
+          path: ./src
+          target: /app
+          ignore: ["*.tmp"]
+          initial_sync: true
+"""
+
+
+def test_sync_rule_copies_edited_files(
+    dep: Deployment, start: Callable[..., Watcher]
+) -> None:
+    """A sync rule copies edits (not ignored files) into the running container."""
+    dep.write(SYNC)
+    (dep.path / "src").mkdir()
+    dep.write("v1\n", "src/page.txt")
+    watcher = start(dep, "watch", "--debounce", "100")
+    watcher.wait_for("applied", 60)
+    app = docker.from_env().containers.get(f"{dep.name}-app-1")
+
+    def content(path: str) -> str:
+        result = app.exec_run(["cat", path])
+        return str(result.output.decode()) if result.exit_code == 0 else ""
+
+    wait_until(lambda: content("/app/page.txt") == "v1\n", 20, watcher.text)
+    before = dep.ids()
+    dep.write("v2\n", "src/page.txt")
+    dep.write("scratch\n", "src/notes.tmp")
+    (dep.path / "src" / "sub").mkdir()
+    dep.write("deep\n", "src/sub/inner.txt")
+    wait_until(lambda: content("/app/page.txt") == "v2\n", 20, watcher.text)
+    wait_until(lambda: content("/app/sub/inner.txt") == "deep\n", 20, watcher.text)
+    assert content("/app/notes.tmp") == ""
+    assert dep.ids() == before
+    finish(dep, watcher)

@@ -212,16 +212,25 @@ _TOP_CASTS = {
 }
 
 
+_CAST_INDEX: dict[tuple[int, str], list[tuple[tuple[str, ...], Callable[[str], Any]]]]
+_CAST_INDEX = {}
+for _pattern, _fn in _SERVICE_CASTS.items():
+    _CAST_INDEX.setdefault((len(_pattern), _pattern[0]), []).append((_pattern, _fn))
+
+
 def _cast_for(path: KeyPath) -> Callable[[str], Any] | None:
     """The conversion Compose applies to a string at ``path``, if any."""
     if len(path) < 3:
         return None
     if path[0] == "services":
-        rest = path[2:]
-        for pattern, fn in _SERVICE_CASTS.items():
-            if len(pattern) == len(rest) and all(
-                p == r or (p == "#" and isinstance(r, int)) or (p == "*")
-                for p, r in zip(pattern, rest, strict=True)
+        candidates = _CAST_INDEX.get((len(path) - 2, str(path[2])))
+        if not candidates:
+            return None
+        rest = path[3:]
+        for pattern, fn in candidates:
+            if all(
+                p == r or p == "*" or (p == "#" and isinstance(r, int))
+                for p, r in zip(pattern[1:], rest, strict=True)
             ):
                 return fn
         return None

@@ -62,7 +62,11 @@ class _Resolver(yaml.resolver.BaseResolver):
         return super().resolve(kind, value, implicit)
 
 
-_Parser: Any = getattr(yaml, "CParser", None)
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - libyaml is normally present
+    _CParser = None
+_Parser: Any = _CParser
 if _Parser is not None:
 
     class _Loader(_Parser, _Resolver):  # type: ignore[misc, valid-type]

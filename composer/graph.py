@@ -4,8 +4,8 @@ One node per network, volume and container replica; edges from ``depends_on``
 (with condition, ``required`` and ``restart``), network and volume use,
 ``network_mode: service:x``, ``volumes_from`` and ``links``.  Cycles and
 references to missing services are ``ConfigError``s raised before any engine
-call.  Reading secret, config and env files to digest their content is the
-only I/O here, done through a function the caller can replace.
+call.  Reading secret, config and env files and build contexts to digest their
+content is the only I/O here.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from composer.engine import context
 from composer.errors import ConfigError
 from composer.spec.project import Project
 
@@ -84,11 +85,15 @@ class ServiceNode:
     networks: tuple[str, ...]
     volumes: tuple[str, ...]
     file_digests: Mapping[str, str] = field(default_factory=dict)
+    #: Digest of the build inputs, for services with ``build:``.
+    build_digest: str | None = None
+    #: The image name of a service that has ``build:`` but no ``image:``.
+    default_image: str = ""
 
     @property
     def image(self) -> str:
         """The image reference, tag included (``:latest`` when none)."""
-        image = str(self.definition.get("image") or "")
+        image = str(self.definition.get("image") or self.default_image)
         return normalise_image(image)
 
     @property
@@ -193,6 +198,8 @@ def build_desired(
             networks=tuple((svc.get("networks") or {}).keys()),
             volumes=_named_volumes(svc),
             file_digests=_file_digests(svc, project, digest),
+            build_digest=_build_digest(svc, name, selected),
+            default_image=f"{project.name}-{name}" if "build" in svc else "",
         )
     return Desired(
         project=project.name,
@@ -342,6 +349,16 @@ def _file_digests(
         if path and Path(str(path)).exists():
             out[f"env_file.{path}"] = digest(str(path))
     return out
+
+
+def _build_digest(
+    svc: Mapping[str, Any], name: str, selected: tuple[str, ...]
+) -> str | None:
+    """The build-input digest (read from disk) of a selected service."""
+    build = svc.get("build")
+    if not isinstance(build, Mapping) or name not in selected:
+        return None
+    return context.build_digest(build)
 
 
 def _networks(project: Project) -> dict[str, NetworkNode]:

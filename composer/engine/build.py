@@ -123,7 +123,7 @@ def container_spec(
     logging_ = d.get("logging") or {}
     mode = d.get("network_mode")
     return ContainerSpec(
-        image=str(d.get("image")),
+        image=node.image,
         labels=labels,
         command=_argv(d.get("command")),
         entrypoint=_argv(d.get("entrypoint")),

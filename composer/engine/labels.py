@@ -23,5 +23,9 @@ REPLACE = PREFIX + "replace"
 #: file digests, so a later plan can name the fields that changed.
 SERVICE_CONFIG = "composer.service-config"
 
+#: On an image composer built: the digest of its build inputs (context files
+#: after ``.dockerignore``, Dockerfile, arguments, target).
+BUILD_DIGEST = "composer.build-digest"
+
 #: The Compose version these labels imitate.
 COMPOSE_VERSION = "2.40.3"

@@ -94,6 +94,8 @@ class Actual:
     networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)
     volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)
     images: Mapping[str, str] = field(default_factory=dict)
+    image_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    image_created: Mapping[str, int] = field(default_factory=dict)
 
     def of_service(self, service: str) -> tuple[ObservedContainer, ...]:
         """The project's (not one-off) containers of one service."""
@@ -134,9 +136,13 @@ def observe(engine: Lister, project: str) -> Actual:
         for v in engine.list_volumes()
     }
     images: dict[str, str] = {}
+    image_labels: dict[str, Mapping[str, str]] = {}
+    image_created: dict[str, int] = {}
     for image in engine.list_images():
         for tag in image.get("RepoTags") or ():
             images[str(tag)] = str(image["Id"])
+            image_labels[str(tag)] = dict(image.get("Labels") or {})
+            image_created[str(tag)] = int(image.get("Created") or 0)
         for digest in image.get("RepoDigests") or ():
             images[str(digest)] = str(image["Id"])
     log.debug(
@@ -147,7 +153,9 @@ def observe(engine: Lister, project: str) -> Actual:
         len(volumes),
         len(images),
     )
-    return Actual(project, containers, networks, volumes, images)
+    return Actual(
+        project, containers, networks, volumes, images, image_labels, image_created
+    )
 
 
 def _container(raw: Mapping[str, Any]) -> ObservedContainer:

@@ -14,6 +14,7 @@ class Kind(StrEnum):
     NETWORK = "network"
     VOLUME = "volume"
     CONTAINER = "container"
+    IMAGE = "image"
 
 
 class Action(StrEnum):
@@ -25,6 +26,8 @@ class Action(StrEnum):
     STOP = "stop"
     RECREATE = "recreate"
     REMOVE = "remove"
+    BUILD = "build"
+    PULL = "pull"
 
     @property
     def symbol(self) -> str:
@@ -109,7 +112,14 @@ class Plan:
 
     def for_service(self, service: str) -> tuple[Step, ...]:
         """The container steps of one service, in order."""
-        return tuple(s for s in self.steps if s.service == service)
+        return tuple(
+            s for s in self.steps if s.service == service and s.kind is Kind.CONTAINER
+        )
+
+    @property
+    def image_steps(self) -> tuple[Step, ...]:
+        """The builds and pulls, which run before any container changes."""
+        return tuple(s for s in self.steps if s.kind is Kind.IMAGE)
 
     def to_json(self) -> dict[str, Any]:
         """The plan as plain JSON data (see docs/plan-json.md)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from composer.engine.labels import CONFIG_HASH, PROJECT, SERVICE_CONFIG
 from composer.engine.observe import Actual, ObservedContainer
 from composer.graph import Desired, ServiceNode
 from composer.plan.config import compare, decode, effective_config
+from composer.plan.images import ImageOptions, plan_images
 from composer.plan.model import Action, FieldDiff, Kind, Plan, Step
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class PlanOptions:
     no_recreate: bool = False
     remove_orphans: bool = False
     hasher: Hasher | None = None
+    images: ImageOptions = field(default_factory=ImageOptions)
 
 
 def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -> Plan:
@@ -38,16 +40,16 @@ def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -
 
     steps += _networks(desired, actual, services, problems, warnings)
     steps += _volumes(desired, actual, services, problems)
+    images = plan_images(services, actual, opts.images)
+    steps += images.steps
+    problems += images.problems
     recreated: set[str] = set()
     for node in services:
         image_id = actual.images.get(node.image)
-        if image_id is None:
-            # TODO(#9): pull or build missing images instead of failing.
-            problems.append(
-                f"image {node.image} not found locally (service {node.name}); "
-                "composer does not pull or build yet"
-            )
-        service_steps = _service(desired, actual, node, image_id, opts, recreated)
+        stale = images.stale.get(node.name, ())
+        service_steps = _service(
+            desired, actual, node, image_id, opts, recreated, stale
+        )
         if any(s.action is Action.RECREATE for s in service_steps):
             recreated.add(node.name)
         steps += service_steps
@@ -137,6 +139,7 @@ def _service(
     image_id: str | None,
     opts: PlanOptions,
     recreated: set[str],
+    stale: tuple[FieldDiff, ...] = (),
 ) -> list[Step]:
     wanted = effective_config(node, image_id)
     expected = {c.number: c.name for c in desired.containers(node.name)}
@@ -154,7 +157,7 @@ def _service(
             if extra is not keep:
                 out.append(_remove(extra, "left over from an interrupted recreate"))
 
-    diffs = {c.id: _differences(c, node, wanted, opts) for c in current}
+    diffs = {c.id: _differences(c, node, wanted, opts) + stale for c in current}
     outdated = [c for c in current if diffs[c.id]]
     if len(current) > node.replicas:
         surplus = len(current) - node.replicas

@@ -170,11 +170,17 @@ CASES = [
         top={"networks": {"edge": {"name": "edge", "external": True}}},
     ),
     Case(
-        "missing image is a problem",
+        "missing image is pulled first",
         {"web": dict(SLEEP, image="nothere:1")},
         lambda d: actual(d),
+        [("pull", "nothere:1"), ("create", "app-web-1")],
+    ),
+    Case(
+        "missing image with pull_policy never is a problem",
+        {"web": dict(SLEEP, image="nothere:1", pull_policy="never")},
+        lambda d: actual(d),
         [("create", "app-web-1")],
-        problems=["image nothere:1 not found locally"],
+        problems=["image nothere:1 of service web is not present locally"],
     ),
     Case(
         "named service brings its dependencies",

@@ -182,7 +182,7 @@ VALID: list[tuple[str, str]] = [
             ports: [{target: 80, x-p: 1}]
             volumes: [{type: bind, source: ., target: /a, x-v: 1, bind: {x-bb: 1}}]
             networks: {n: {x-n: 1}}
-            depends_on: {db: {x-dd: 1}}
+            depends_on: {db: {condition: service_started, x-dd: 1}}
             develop: {x-dev: 1, watch: [{path: ., action: rebuild, x-w: 1}]}
           db: {image: postgres}
         networks: {n: {x-net: 1, ipam: {x-i: 1, config: [{x-c: 1}]}}}

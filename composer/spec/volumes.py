@@ -55,6 +55,11 @@ def parse_volume(item: Any) -> dict[str, Any]:
 def _split(text: str) -> list[str]:
     """Split on colons, keeping a Windows drive letter with its path."""
     parts = text.split(":")
-    if len(parts) > 1 and len(parts[0]) == 1 and parts[0].isalpha():
+    if (
+        len(parts) > 2
+        and len(parts[0]) == 1
+        and parts[0].isalpha()
+        and parts[1].startswith(("\\", "/"))
+    ):
         parts = [parts[0] + ":" + parts[1], *parts[2:]]
     return parts

@@ -46,7 +46,9 @@ def test_invalid_forms(text: str) -> None:
 
 def test_required_variable_names_it() -> None:
     """``${X:?msg}`` with X unset names X and carries the message."""
-    with pytest.raises(TemplateError, match="required variable IMG is missing a value: no"):
+    with pytest.raises(
+        TemplateError, match="required variable IMG is missing a value: no"
+    ):
         Substitution(ENV).substitute("${IMG:?no}")
     assert Substitution(ENV).substitute("${EMPTY?e}") == ""
 

@@ -78,9 +78,7 @@ def test_syntax_error_has_position() -> None:
     assert err.value.diagnostics[0].location.line is not None
 
 
-@pytest.mark.parametrize(
-    ("raw", "word"), [(b"a: \xff\n", "UTF-8"), (b"a\x00b", "NUL")]
-)
+@pytest.mark.parametrize(("raw", "word"), [(b"a: \xff\n", "UTF-8"), (b"a\x00b", "NUL")])
 def test_binary_or_non_utf8_input(raw: bytes, word: str) -> None:
     """Undecodable bytes give a clean error."""
     with pytest.raises(ConfigError, match=word):

@@ -126,7 +126,9 @@ def test_merge_extends_and_reset(tmp_path: Path) -> None:
     _write(
         tmp_path,
         {
-            "base/common.yaml": "services:\n  b:\n    build: ./ctx\n    labels: {a: '1'}\n",
+            "base/common.yaml": (
+                "services:\n  b:\n    build: ./ctx\n    labels: {a: '1'}\n"
+            ),
             "compose.yaml": (
                 "services:\n  s:\n    extends: {file: base/common.yaml, service: b}\n"
                 "    labels: {c: '2'}\n    command: one\n    ports: ['1:1']\n"
@@ -148,7 +150,9 @@ def test_include(tmp_path: Path) -> None:
         tmp_path,
         {
             "lib/compose.yaml": "services:\n  db:\n    build: .\n",
-            "compose.yaml": "include: [lib/compose.yaml]\nservices:\n  s:\n    image: a\n",
+            "compose.yaml": (
+                "include: [lib/compose.yaml]\nservices:\n  s:\n    image: a\n"
+            ),
         },
     )
     project = _load(tmp_path)

@@ -83,6 +83,7 @@ class _Pending:
     files: set[str] = field(default_factory=set)
     events: list[EngineEvent] = field(default_factory=list)
     periodic: bool = False
+    retry: bool = False
     since: float | None = None
     last: float = 0.0
 
@@ -121,6 +122,7 @@ class Loop:
         self.sources: Sources | None = None
         self.rules: tuple[Rule, ...] = ()
         self.passes = 0
+        self.shown = 0
         self._cond = threading.Condition()
         self._pending = _Pending()
         self._last_error: str | None = None
@@ -211,6 +213,8 @@ class Loop:
         """Wait for something to do, then for the debounce quiet time."""
         with self._cond:
             deadline = time.monotonic() + self.options.interval
+            wake = self.policy.crash.next_wakeup(time.monotonic())
+            retry_at = None if wake is None else time.monotonic() + wake + 0.05
             while not stop.is_set():
                 now = time.monotonic()
                 p = self._pending
@@ -224,17 +228,17 @@ class Loop:
                 if now >= deadline:
                     p.periodic = True
                     break
-                wake = self.policy.crash.next_wakeup(now)
-                if wake is not None and wake <= 0.05:
-                    p.periodic = True
+                if retry_at is not None and now >= retry_at:
+                    p.retry = True
                     break
-                timeout = deadline - now if wake is None else min(wake, deadline - now)
-                self._cond.wait(min(timeout, 1.0))
+                self._cond.wait(min(deadline - now, 1.0))
             taken, self._pending = self._pending, _Pending()
         reasons = [f"{_short(f)} changed" for f in sorted(taken.files)]
         reasons += _summarise(taken.events)
         if taken.periodic and not reasons:
             reasons.append("periodic check")
+        if taken.retry and not reasons:
+            reasons.append("back-off ended")
         return reasons, taken.files
 
     # -- one pass --------------------------------------------------------
@@ -255,7 +259,7 @@ class Loop:
         )
         quiet = not reload and not files and not initial
         if not quiet:
-            self.reporter.started(self.passes, reasons)
+            self._started(reasons)
         if reload and not self._reload():
             # An invalid save changes nothing: the last good state stays.
             return PassResult(None, self._error_or_none())
@@ -286,7 +290,7 @@ class Loop:
                 self.reporter.finished(draft, time.monotonic() - began, None)
             return PassResult(draft)
         if quiet:
-            self.reporter.started(self.passes, ["engine drift"])
+            self._started(["engine drift"])
         self.reporter.planned(draft)
         narrow = None if initial else self._narrow_again(desired)
         outcome = up_locked(
@@ -301,6 +305,10 @@ class Loop:
         )
         self.reporter.finished(outcome.plan, time.monotonic() - began, None)
         return PassResult(outcome.plan)
+
+    def _started(self, reasons: Sequence[str]) -> None:
+        self.shown += 1
+        self.reporter.started(self.shown, reasons)
 
     def _narrow_again(self, desired: Desired) -> Callable[[Plan, Actual], Plan]:
         # The plan is made again under the lease; its restarts were already

@@ -12,8 +12,8 @@ loop that runs unattended must also respect what a stop meant:
 A container that was never started, or was removed, is always brought back.
 A service the loop keeps restarting is backed off exponentially, as a
 Kubernetes crash loop is: after ``threshold`` restarts inside ``window``
-seconds, restarts of that service pause for ``base`` seconds, doubling each
-time it happens again.
+seconds, the next restart of that service waits ``base`` seconds, doubling
+each time it happens again (up to ``cap``).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class CrashLoop:
             self.level[service] = 0
         recent.append(now)
         self.starts[service] = recent
-        if len(recent) < self.threshold:
+        if len(recent) <= self.threshold:
             return None
         level = self.level.get(service, 0)
         delay: float = min(self.base * 2.0**level, self.cap)
@@ -138,7 +138,6 @@ class LoopPolicy:
                     f"service {service} is crash-looping; next restart in {left:.0f}s"
                 )
                 continue
-            kept.append(step)
             delay = self.crash.record(service, now) if count else None
             if delay is not None:
                 notes.append(
@@ -146,6 +145,8 @@ class LoopPolicy:
                     f"restarts within {self.crash.window:.0f}s); backing off "
                     f"{delay:.0f}s"
                 )
+                continue
+            kept.append(step)
         return Narrowed(replace(plan, steps=tuple(kept)), tuple(dict.fromkeys(notes)))
 
     @staticmethod

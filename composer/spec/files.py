@@ -97,7 +97,17 @@ class FileReader:
             )
         warnings: list[Diagnostic] = []
         if self.interpolate:
-            data = interpolate(doc.data, self.environ, doc.source)
+            unset: set[str] = set()
+            data = interpolate(doc.data, self.environ, doc.source, unset)
+            warnings.extend(
+                Diagnostic(
+                    "C112",
+                    f'the "{var}" variable is not set; defaulting to a blank string',
+                    Location(name),
+                    severity="warning",
+                )
+                for var in sorted(unset)
+            )
         else:
             data = copy_values(doc.data)
         if self.linter is not None:
@@ -113,11 +123,29 @@ class FileReader:
         services = data.get("services")
         if isinstance(services, dict):
             data["services"] = {
-                name: canonical_service(svc) if isinstance(svc, dict) else svc
-                for name, svc in services.items()
+                svc_name: _canonical(svc_name, svc, doc.source)
+                for svc_name, svc in services.items()
             }
         source = SourceMap(doc.source.file, _named_marks(data, doc.source.marks))
         return LoadedFile(path, data, source, doc.tags, warnings)
+
+
+def _canonical(name: str, svc: Any, source: SourceMap) -> Any:
+    """The long form of one service; errors point at the service."""
+    if not isinstance(svc, dict):
+        return svc
+    try:
+        return canonical_service(svc)
+    except ConfigError as exc:
+        diag = exc.diagnostics[0] if exc.diagnostics else None
+        message = diag.message if diag else exc.message
+        raise ConfigError.at(
+            diag.code if diag else "C100",
+            f'service "{name}": {message}',
+            source.locate(("services", name)),
+            f"services.{name}",
+            diag.hint if diag else None,
+        ) from exc
 
 
 def directory_of(path: str, fallback: str) -> str:

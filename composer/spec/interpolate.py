@@ -239,8 +239,16 @@ def _cast_for(path: KeyPath) -> Callable[[str], Any] | None:
     return None
 
 
-def interpolate(data: Any, environ: Mapping[str, str], source: SourceMap) -> Any:
-    """Return a copy of ``data`` with every string value interpolated."""
+def interpolate(
+    data: Any,
+    environ: Mapping[str, str],
+    source: SourceMap,
+    unset: set[str] | None = None,
+) -> Any:
+    """Return a copy of ``data`` with every string value interpolated.
+
+    Names of variables that were used but not set are added to ``unset``.
+    """
     subst = Substitution(environ)
 
     def walk(value: Any, path: KeyPath) -> Any:

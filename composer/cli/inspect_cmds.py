@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from composer.cli.app import app, global_options
-from composer.cli.pipeline import load
-from composer.engine.client import Engine
+from composer.cli.pipeline import connect, load
 from composer.engine.labels import ONEOFF, SERVICE
+
+if TYPE_CHECKING:
+    from composer.engine.client import Engine
 
 
 def _containers(
     ctx: typer.Context, services: tuple[str, ...], everything: bool
 ) -> tuple[Engine, list[dict[str, Any]]]:
     project = load(global_options(ctx), services)
-    engine = Engine()
+    engine = connect()
     found = [
         c
         for c in engine.list_containers(project.name)

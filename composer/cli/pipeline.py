@@ -6,15 +6,17 @@ import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from composer.cli.app import GlobalOptions
-from composer.engine.client import Engine
 from composer.engine.observe import Actual, observe
 from composer.errors import ConfigError
 from composer.graph import Desired, GraphOptions, build_desired
 from composer.plan.planner import Hasher
 from composer.spec.project import Project
+
+if TYPE_CHECKING:
+    from composer.engine.client import Engine
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,13 @@ class State:
     desired: Desired
     engine: Engine
     actual: Actual
+
+
+def connect() -> Engine:
+    """Connect to the engine; the Docker SDK is imported only now."""
+    from composer.engine.client import Engine
+
+    return Engine()
 
 
 def load(options: GlobalOptions, services: tuple[str, ...] = ()) -> Project:
@@ -79,6 +88,6 @@ def prepare(
         if name not in project.services:
             raise ConfigError(f"--scale: no such service: {name}")
     desired = build_desired(project, GraphOptions(services, scale, no_deps))
-    engine = Engine()
+    engine = connect()
     actual = observe(engine, project.name)
     return State(project, desired, engine, actual)

@@ -6,11 +6,16 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import docker
 import pytest
-from reconcile_support import COMPOSE_V2, Deployment, deployment  # noqa: F401
+from reconcile_support import (  # noqa: F401
+    COMPOSE_V2,
+    Deployment,
+    cleanup,
+    deployment_fixture,
+)
 from typer.testing import CliRunner
 
 import composer.cli.pipeline as pipeline
@@ -60,7 +65,7 @@ def _inspect(name: str) -> Any:
 class Recording(Engine):
     """An Engine that remembers every instance, to count requests."""
 
-    made: list[Engine] = []
+    made: ClassVar[list[Engine]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,7 +74,7 @@ class Recording(Engine):
 
 def _up_in_process(dep: Deployment, monkeypatch: pytest.MonkeyPatch) -> Engine:
     Recording.made = []
-    monkeypatch.setattr(pipeline, "Engine", Recording)
+    monkeypatch.setattr(pipeline, "connect", Recording)
     monkeypatch.chdir(dep.path)
     result = CliRunner().invoke(app, ["--progress", "quiet", "up", "-d"])
     assert result.exit_code == 0, result.output
@@ -172,8 +177,8 @@ TWO = """
 name: @P@
 services:
   a:
-    image: busybox:local
-    command: sleep 3600
+    image: busybox:local # img-a
+    command: sleep 3600 # cmd-a
     stop_signal: SIGKILL
     environment: {X: "1"}
     labels: {tier: one}
@@ -190,18 +195,8 @@ networks: {one: {}, two: {}}
 
 EDITS = [
     ("environment", 'X: "1"', 'X: "2"', "environment.X"),
-    (
-        "image",
-        "image: busybox:local\n    command: sleep 3600\n    stop_signal: SIGKILL\n    environment",
-        "image: composer-test/busybox:latest\n    command: sleep 3600\n    stop_signal: SIGKILL\n    environment",
-        "image",
-    ),
-    (
-        "command",
-        "command: sleep 3600\n    stop_signal: SIGKILL\n    environment",
-        "command: sleep 3601\n    stop_signal: SIGKILL\n    environment",
-        "command",
-    ),
+    ("image", "busybox:local # img-a", "composer-test/busybox:latest", "image"),
+    ("command", "sleep 3600 # cmd-a", "sleep 3601", "command"),
     ("label", "tier: one", "tier: two", "labels.tier"),
     ("network", "networks: [one]", "networks: [two]", "networks"),
     ("mount", "target: /scratch", "target: /scratch2", "volumes"),
@@ -355,8 +350,6 @@ volumes:
 
 def test_prefix_projects_never_touch_each_other(tmp_path: Path) -> None:
     """Projects `X` and `X2` keep their own containers through up and down."""
-    from reconcile_support import cleanup
-
     base = f"ct{os.getpid()}pfx"
     deps = []
     try:

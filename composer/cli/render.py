@@ -16,6 +16,8 @@ _STYLE = {
     Action.START: "cyan",
     Action.RESTART: "cyan",
     Action.STOP: "magenta",
+    Action.BUILD: "blue",
+    Action.PULL: "blue",
 }
 
 

@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from composer.engine.client import Engine
+from composer.engine.images import run_image_steps
 from composer.engine.observe import Actual
 from composer.engine.operations import (
     Hasher,
@@ -62,6 +63,9 @@ def apply(
     opts = options or ApplyOptions()
     if plan.problems:
         raise ApplyError("; ".join(plan.problems))
+    if plan.image_steps:
+        # Builds and pulls come first: a failure leaves the containers alone.
+        plan, actual = run_image_steps(engine, desired, actual, plan, reporter)
     ctx = StepContext(
         engine,
         desired,

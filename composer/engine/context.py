@@ -33,6 +33,9 @@ INLINE_DOCKERFILE = ".composer.Dockerfile"
 #: Build keys that do not change what the build produces.
 _NOT_INPUTS = ("context", "dockerfile", "dockerfile_inline", "tags", "cache_from")
 
+#: Context prefixes that name a remote source rather than a directory.
+REMOTE = ("http://", "https://", "git://", "git@", "github.com/", "ssh://")
+
 
 @dataclass(frozen=True)
 class Pattern:
@@ -147,6 +150,11 @@ class BuildInputs:
         return self.dockerfile or INLINE_DOCKERFILE
 
 
+def is_remote(build: Mapping[str, Any]) -> bool:
+    """Whether the context is a URL (a Git repository or a tarball)."""
+    return str(build.get("context") or "").startswith(REMOTE)
+
+
 def resolve(build: Mapping[str, Any]) -> BuildInputs:
     """Find the context and read the Dockerfile of a normalised ``build:``."""
     context = Path(str(build.get("context") or "."))
@@ -196,9 +204,15 @@ def context_files(inputs: BuildInputs) -> Iterator[tuple[str, Path]]:
 
 def build_digest(build: Mapping[str, Any]) -> str:
     """The SHA-256 of everything that decides what building ``build`` gives."""
-    inputs = resolve(build)
     digest = hashlib.sha256()
     digest.update(b"composer-build-digest/1\n")
+    if is_remote(build):
+        # TODO(#9): a remote context's content is unknown until it is built;
+        # only its address and options count.
+        remote = json.dumps(dict(build), sort_keys=True, default=str)
+        digest.update(remote.encode())
+        return "sha256:" + digest.hexdigest()
+    inputs = resolve(build)
     options = json.dumps(inputs.options, sort_keys=True, default=str)
     digest.update(options.encode() + b"\n")
     digest.update(hashlib.sha256(inputs.dockerfile_text).hexdigest().encode())

@@ -26,6 +26,8 @@ SERVICE_CONFIG = "composer.service-config"
 #: On an image composer built: the digest of its build inputs (context files
 #: after ``.dockerignore``, Dockerfile, arguments, target).
 BUILD_DIGEST = "composer.build-digest"
+#: On an image composer built: ``<project>/<service>`` it was built for.
+BUILT_FOR = "composer.built-for"
 
 #: The Compose version these labels imitate.
 COMPOSE_VERSION = "2.40.3"

@@ -108,7 +108,8 @@ def _build_step(
             )
         return None
     if changed:
-        out.stale[node.name] = (FieldDiff("build context", old, node.build_digest),)
+        diff = FieldDiff("build context", _short(old), _short(node.build_digest))
+        out.stale[node.name] = (diff,)
     if policy == "always" and options.build is BuildMode.AUTO:
         return step(Action.PULL, "pull_policy: always")
     if options.build is BuildMode.ALWAYS:
@@ -167,3 +168,8 @@ def digests_of(actual: Actual) -> Mapping[str, str]:
         for tag, labels in actual.image_labels.items()
         if BUILD_DIGEST in labels
     }
+
+
+def _short(digest: str | None) -> str | None:
+    """A digest cut to 12 hex digits, enough to tell two apart."""
+    return digest[: len("sha256:") + 12] if digest else digest

@@ -86,13 +86,15 @@ def _relative(path: str, root: str) -> str | None:
 def _match(rel: str, pattern: str) -> bool:
     """A ``.dockerignore``-like match: the path, a parent, or the base name."""
     pattern = pattern.strip().rstrip("/")
-    if pattern.startswith("/"):
-        pattern = pattern[1:]
+    anchored = pattern.startswith("/")
+    pattern = pattern.lstrip("/")
     parts = rel.split("/")
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes):
         return True
-    return "/" not in pattern and any(fnmatch.fnmatchcase(p, pattern) for p in parts)
+    if anchored or "/" in pattern:
+        return False
+    return any(fnmatch.fnmatchcase(p, pattern) for p in parts)
 
 
 def rules_of(project: Project) -> tuple[Rule, ...]:

@@ -60,6 +60,7 @@ class CrashLoop:
     starts: dict[str, list[float]] = field(default_factory=dict)
     blocked_until: dict[str, float] = field(default_factory=dict)
     level: dict[str, int] = field(default_factory=dict)
+    last: dict[str, float] = field(default_factory=dict)
 
     def wait_left(self, service: str, now: float) -> float:
         """Seconds until the service may be restarted again (0 when it may)."""
@@ -68,8 +69,9 @@ class CrashLoop:
     def record(self, service: str, now: float) -> float | None:
         """Count one restart; return the back-off it triggers, if any."""
         recent = [t for t in self.starts.get(service, []) if now - t < self.window]
-        if not recent:
+        if now - self.last.get(service, now) >= self.window:
             self.level[service] = 0
+        self.last[service] = now
         recent.append(now)
         self.starts[service] = recent
         if len(recent) <= self.threshold:

@@ -1,0 +1,145 @@
+"""One writer per project against a real engine: concurrent `up`, lock timeout,
+a SIGKILLed holder, and a lease that observe and `down` never see."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+import pytest
+from reconcile_support import COMPOSER, Deployment
+from test_watch import dep_fixture, lease_exists, wait_until  # noqa: F401
+
+from composer.engine.client import Engine
+from composer.engine.lease import acquire, hold, read_holder
+from composer.engine.observe import observe
+from composer.errors import LockError
+
+pytestmark = pytest.mark.engine
+
+FOUR = (
+    """
+name: @P@
+services:
+"""
+    + "".join(
+        f"""  s{i}:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    networks: [front]
+"""
+        for i in range(4)
+    )
+    + "networks: {front: {}}\n"
+)
+
+
+def _up(dep: Deployment) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COMPOSER, "--progress", "plain", "up", "-t", "0"],
+        cwd=dep.path,
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_four_concurrent_ups_apply_one_at_a_time(dep: Deployment) -> None:
+    """Four `up` at once: all succeed, each object is created exactly once."""
+    dep.write(FOUR)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: _up(dep), range(4)))
+    for proc in results:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+    created = sum(p.stderr.count("Container ") for p in results)
+    networks = sum(p.stderr.count("Network ") for p in results)
+    assert created == 4, [p.stderr for p in results]
+    assert networks == 1, [p.stderr for p in results]
+    client = docker.from_env()
+    label = {"label": f"com.docker.compose.project={dep.name}"}
+    names = sorted(c.name for c in client.containers.list(all=True, filters=label))
+    assert names == sorted(f"{dep.name}-s{i}-1" for i in range(4))
+    assert len(client.networks.list(filters=label)) == 1
+    assert not lease_exists(dep.name)
+    dep.assert_converged()
+
+
+def test_lock_timeout_names_the_holder(dep: Deployment) -> None:
+    """A second writer gives up after --lock-timeout with exit 4 naming the holder."""
+    dep.write(FOUR)
+    engine = Engine()
+    with hold(engine, dep.name, "test-holder"):
+        began = time.monotonic()
+        proc = dep.run("up", "-t", "0", "--lock-timeout", "1", ok=False)
+        assert proc.returncode == 4, proc.stdout + proc.stderr
+        assert time.monotonic() - began < 30
+        assert "test-holder" in proc.stderr and f"pid {os.getpid()}" in proc.stderr
+        shown = dep.run("lock").stdout
+        assert "test-holder" in shown
+    assert "not locked" in dep.run("lock").stdout
+    dep.up()
+    dep.assert_converged()
+
+
+HOLDER = """
+import sys, time
+from composer.engine.client import Engine
+from composer.engine.lease import acquire
+acquire(Engine(), sys.argv[1], "doomed holder", ttl=3)
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_sigkilled_holder_is_taken_over_after_ttl(dep: Deployment) -> None:
+    """A holder killed with SIGKILL stops renewing; another writer takes over."""
+    dep.write(FOUR)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, dep.name],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        time.sleep(4)  # past the TTL: the live holder must have renewed
+        current = read_holder(Engine(), dep.name)
+        assert current is not None and not current.expired()
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+        killed_at = time.monotonic()
+        proc = dep.run("up", "-t", "0", "--lock-timeout", "30")
+        assert "Traceback" not in proc.stderr
+        assert time.monotonic() - killed_at < 30
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    assert not lease_exists(dep.name)
+    dep.assert_converged()
+
+
+def test_lease_is_invisible_to_observe_and_down(dep: Deployment) -> None:
+    """The lease is no orphan, and `down` neither removes nor trips over it."""
+    dep.write(FOUR)
+    dep.up()
+    engine = Engine()
+    lease = acquire(engine, dep.name, "test")
+    try:
+        actual = observe(engine, dep.name)
+        assert all("composer-lock" not in c.name for c in actual.containers)
+        assert dep.plan().empty
+        with pytest.raises(LockError):
+            acquire(engine, dep.name, "second", timeout=0.5)
+    finally:
+        lease.release()
+    dep.run("down", "-t", "0")
+    assert not lease_exists(dep.name)
+    wait_until(lambda: not dep.ids(), 10)

@@ -11,7 +11,10 @@ import click
 
 from composer.cli import (  # noqa: F401
     config_cmd,
+    exec_cmds,
+    image_cmds,
     inspect_cmds,
+    lifecycle_cmds,
     reconcile_cmds,
     watch_cmds,
 )

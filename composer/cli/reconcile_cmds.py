@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from composer.cli.app import app, global_options
+from composer.cli.image_cmds import BuildFlag, NoBuildFlag, PullFlag, image_options
 from composer.cli.pipeline import hasher, parse_scale, prepare
 from composer.cli.progress import make_reporter
 from composer.cli.render import plan_json, render_plan
@@ -74,6 +75,9 @@ def up(
     watch: Annotated[
         bool, typer.Option("--watch", help="Then keep watching (see `watch`).")
     ] = False,
+    build: BuildFlag = False,
+    no_build: NoBuildFlag = False,
+    pull: PullFlag = None,
 ) -> None:
     """Plan, print the plan, and apply it."""
     opts = global_options(ctx)
@@ -81,11 +85,14 @@ def up(
         raise typer.BadParameter("--force-recreate and --no-recreate conflict")
     state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps)
     compose_hash = hasher()
-    the_plan = plan(
-        state.desired,
-        state.actual,
-        PlanOptions(force_recreate, no_recreate, remove_orphans, compose_hash),
+    plan_options = PlanOptions(
+        force_recreate,
+        no_recreate,
+        remove_orphans,
+        compose_hash,
+        image_options(build, no_build, pull),
     )
+    the_plan = plan(state.desired, state.actual, plan_options)
     console = _console()
     render_plan(the_plan, console)
     if the_plan.problems:
@@ -100,7 +107,7 @@ def up(
             state.engine,
             state.desired,
             the_plan,
-            PlanOptions(force_recreate, no_recreate, remove_orphans, compose_hash),
+            plan_options,
             ApplyOptions(
                 parallel=opts.parallel or 0,
                 stop_timeout=timeout,
@@ -130,6 +137,9 @@ def diff(
     no_deps: Annotated[bool, typer.Option("--no-deps")] = False,
     scale: Annotated[list[str] | None, typer.Option("--scale")] = None,
     remove_orphans: Annotated[bool, typer.Option("--remove-orphans")] = False,
+    build: BuildFlag = False,
+    no_build: NoBuildFlag = False,
+    pull: PullFlag = None,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     opts = global_options(ctx)
@@ -137,7 +147,13 @@ def diff(
     the_plan = plan(
         state.desired,
         state.actual,
-        PlanOptions(force_recreate, no_recreate, remove_orphans, hasher()),
+        PlanOptions(
+            force_recreate,
+            no_recreate,
+            remove_orphans,
+            hasher(),
+            image_options(build, no_build, pull),
+        ),
     )
     if output == "json":
         sys.stdout.write(plan_json(the_plan) + "\n")

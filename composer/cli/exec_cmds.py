@@ -1,0 +1,1 @@
+"""`composer exec`, `run`, `top`, `port`, `events` and `cp`."""

@@ -1,0 +1,1 @@
+"""`composer start`, `stop`, `restart`, `pause`, `unpause`, `kill` and `rm`."""

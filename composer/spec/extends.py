@@ -68,9 +68,7 @@ def _resolved(
         base = absolutize_service(base, directory_of(source.path, os.getcwd()), home)
     local = {k: v for k, v in svc.items() if k != "extends"}
     tags = {p: t for p, t in loaded.tags.items() if p[:2] == ("services", name)}
-    merged = merge_files(
-        {"services": {name: base}}, {"services": {name: local}}, tags
-    )
+    merged = merge_files({"services": {name: base}}, {"services": {name: local}}, tags)
     result: dict[str, Any] = merged["services"][name]
     done[key] = result
     return result

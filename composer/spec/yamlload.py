@@ -59,17 +59,19 @@ class _Resolver(yaml.resolver.BaseResolver):
         """Return a sentinel tag for plain scalars, the default otherwise."""
         if kind is yaml.ScalarNode and implicit[0]:
             return _PLAIN
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
+_Parser: Any
 try:
-    from yaml.cyaml import CParser as _CParser
+    from yaml import cyaml
+
+    _Parser = getattr(cyaml, "CParser", None)
 except ImportError:  # pragma: no cover - libyaml is normally present
-    _CParser = None
-_Parser: Any = _CParser
+    _Parser = None
 if _Parser is not None:
 
-    class _Loader(_Parser, _Resolver):  # type: ignore[misc, valid-type]
+    class _Loader(_Parser, _Resolver):  # type: ignore[misc]
         """libyaml parser and composer with our resolver."""
 
         def __init__(self, stream: str) -> None:

@@ -195,7 +195,9 @@ class _Store:
                 "cannot take the project lease: the engine has no image to "
                 "create the lease container from"
             )
-        return str(images[0])
+        # The oldest image: the newest are often short-lived (builds, tests)
+        # and may be gone by the time the lease container is created.
+        return str(images[-1])
 
 
 def _policy(expires: float) -> dict[str, Any]:

@@ -1,0 +1,257 @@
+"""Image builds against a real engine: `up` builds, a stale build is rebuilt.
+
+Every image built here is labelled ``composer.built-for=<project>/<service>``
+and removed by that label when the test ends.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+from reconcile_support import Deployment, cleanup, deployment_fixture  # noqa: F401
+
+pytestmark = pytest.mark.engine
+
+DOCKERFILE = 'FROM busybox:local\nCOPY . /srv/\nCMD ["sleep", "3600"]\n'
+
+TWO = """
+name: @P@
+services:
+  api:
+    build: ./api
+    stop_signal: SIGKILL
+  ui:
+    build:
+      context: ./ui
+      args: {FLAVOUR: plain}
+    stop_signal: SIGKILL
+    depends_on: [api]
+"""
+
+
+def remove_built_images(project: str) -> None:
+    """Remove the images composer built for ``project`` (by their label)."""
+    client = docker.from_env()
+    for image in client.images.list(filters={"label": "composer.built-for"}):
+        if image.labels.get("composer.built-for", "").startswith(project + "/"):
+            try:
+                client.images.remove(image.id, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                # Another test's short-lived container may still use it.
+                warnings.warn(
+                    f"image {image.id} of {project} kept: {exc}", stacklevel=1
+                )
+
+
+@pytest.fixture
+def built(deployment: Deployment) -> Iterator[Deployment]:
+    """A deployment whose built images are removed afterwards."""
+    yield deployment
+    cleanup(deployment.name)
+    remove_built_images(deployment.name)
+
+
+def _contexts(dep: Deployment) -> None:
+    for name in ("api", "ui"):
+        (dep.path / name).mkdir()
+        (dep.path / name / "Dockerfile").write_text(DOCKERFILE)
+        (dep.path / name / f"{name}.txt").write_text(f"{name} 1\n")
+    (dep.path / "ui" / ".dockerignore").write_text("scratch/\n*.log\n!keep.log\n")
+    (dep.path / "ui" / "scratch").mkdir()
+    (dep.path / "ui" / "scratch" / "notes").write_text("draft\n")
+    dep.write(TWO)
+
+
+def _cat(dep: Deployment, service: str, path: str) -> str:
+    client = docker.from_env()
+    container = client.containers.get(f"{dep.name}-{service}-1")
+    code, out = container.exec_run(["cat", path])
+    assert code == 0, out
+    return bytes(out).decode()
+
+
+def test_up_builds_and_rebuilds_only_the_changed_service(built: Deployment) -> None:
+    """A context edit rebuilds and recreates one service; ignored edits do nothing."""
+    dep = built
+    _contexts(dep)
+    first = dep.up()
+    assert "build image" in first.stdout, first.stdout
+    assert _cat(dep, "ui", "/srv/ui.txt") == "ui 1\n"
+    client = docker.from_env()
+    image = client.images.get(f"{dep.name}-ui:latest")
+    assert image.labels["composer.build-digest"].startswith("sha256:")
+    dep.assert_converged()
+    ids = dep.ids()
+
+    (dep.path / "ui" / "scratch" / "notes").write_text("more draft\n")
+    (dep.path / "ui" / "debug.log").write_text("noise\n")
+    assert dep.run("diff", "--exit-code").returncode == 0
+
+    (dep.path / "ui" / "ui.txt").write_text("ui 2\n")
+    shown = dep.run("diff", "--exit-code", ok=False)
+    assert shown.returncode == 2
+    assert "build context changed" in shown.stdout, shown.stdout
+    assert "api" not in shown.stdout.replace(f"{dep.name}-ui", ""), shown.stdout
+
+    dep.up()
+    after = dep.ids()
+    assert after[f"{dep.name}-api-1"] == ids[f"{dep.name}-api-1"]
+    assert after[f"{dep.name}-ui-1"] != ids[f"{dep.name}-ui-1"]
+    assert _cat(dep, "ui", "/srv/ui.txt") == "ui 2\n"
+    dep.assert_converged()
+
+    (dep.path / "ui" / "keep.log").write_text("re-included by !keep.log\n")
+    assert dep.run("diff", "--exit-code", ok=False).returncode == 2
+    dep.up()
+    assert _cat(dep, "ui", "/srv/keep.log").startswith("re-included")
+    dep.assert_converged()
+
+
+def test_build_arguments_are_build_inputs(built: Deployment) -> None:
+    """Changing a build argument or an inline Dockerfile rebuilds the image."""
+    dep = built
+    text = """
+name: @P@
+services:
+  app:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox:local
+        ARG FLAVOUR
+        RUN echo "$$FLAVOUR" > /flavour
+        CMD ["sleep", "3600"]
+      args: {FLAVOUR: FLAVOUR_VALUE}
+    stop_signal: SIGKILL
+"""
+    dep.write(text.replace("FLAVOUR_VALUE", "salt"))
+    dep.up()
+    assert _cat(dep, "app", "/flavour") == "salt\n"
+    dep.assert_converged()
+    dep.write(text.replace("FLAVOUR_VALUE", "pepper"))
+    assert "build context changed" in dep.run("diff").stdout
+    dep.up()
+    assert _cat(dep, "app", "/flavour") == "pepper\n"
+    dep.assert_converged()
+
+
+def test_build_no_cache_then_up_recreates(built: Deployment) -> None:
+    """`build --no-cache` makes a new image, which `up` then rolls out."""
+    dep = built
+    _contexts(dep)
+    dep.up()
+    client = docker.from_env()
+    before = client.images.get(f"{dep.name}-api:latest").id
+    ids = dep.ids()
+    dep.run("build", "--no-cache", "api")
+    assert client.images.get(f"{dep.name}-api:latest").id != before
+    shown = dep.run("diff", "--exit-code", ok=False)
+    assert shown.returncode == 2 and "image ID" in shown.stdout, shown.stdout
+    dep.up()
+    after = dep.ids()
+    assert after[f"{dep.name}-api-1"] != ids[f"{dep.name}-api-1"]
+    assert after[f"{dep.name}-ui-1"] == ids[f"{dep.name}-ui-1"]
+    dep.assert_converged()
+
+
+def test_failing_build_changes_nothing(built: Deployment) -> None:
+    """A broken Dockerfile fails `up` before any container is touched."""
+    dep = built
+    _contexts(dep)
+    dep.up()
+    ids = dep.ids()
+    (dep.path / "api" / "api.txt").write_text("api 2\n")
+    (dep.path / "ui" / "Dockerfile").write_text("FROM busybox:local\nBOGUS nothing\n")
+    (dep.path / "ui" / "ui.txt").write_text("ui 2\n")
+    failed = dep.run("up", "-d", ok=False)
+    assert failed.returncode == 1
+    assert "build of service ui failed" in failed.stderr, failed.stderr
+    assert dep.ids() == ids
+
+    (dep.path / "ui" / "Dockerfile").write_text(DOCKERFILE)
+    dep.up()
+    dep.assert_converged()
+
+
+def test_buildkit_only_options_are_refused(built: Deployment) -> None:
+    """Build secrets need BuildKit: a clear error, nothing created."""
+    dep = built
+    (dep.path / "token").write_text("t0k3n\n")
+    dep.write(
+        """
+name: @P@
+services:
+  app:
+    build:
+      context: .
+      dockerfile_inline: "FROM busybox:local\\n"
+      secrets: [tok]
+secrets:
+  tok: {file: ./token}
+"""
+    )
+    failed = dep.run("up", "-d", ok=False)
+    assert failed.returncode == 1
+    assert "not supported by this engine" in failed.stderr, failed.stderr
+    assert dep.ids() == {}
+
+
+def test_pull_policy_never_with_missing_image(built: Deployment) -> None:
+    """`pull_policy: never` and no local image: a clear message, no change."""
+    dep = built
+    dep.write(
+        """
+name: @P@
+services:
+  app:
+    image: composer-test/absent:never
+    pull_policy: never
+"""
+    )
+    failed = dep.run("up", "-d", ok=False)
+    assert failed.returncode == 1
+    assert "composer-test/absent:never" in failed.stderr + failed.stdout
+    assert "pull_policy is never" in failed.stderr + failed.stdout
+    assert dep.ids() == {}
+    client = docker.from_env()
+    assert not client.networks.list(names=[f"{dep.name}_default"])
+
+
+def test_missing_image_without_registry_fails_cleanly(built: Deployment) -> None:
+    """A pull that cannot reach a registry fails without a traceback or change."""
+    dep = built
+    dep.write("name: @P@\nservices:\n  app:\n    image: composer-test/absent:pull\n")
+    failed = dep.run("up", "-d", ok=False)
+    assert failed.returncode == 1
+    assert "pull of composer-test/absent:pull failed" in failed.stderr, failed.stderr
+    assert dep.ids() == {}
+
+
+def test_build_stand_in_of_the_example(built: Deployment, repo_root: Path) -> None:
+    """The postgres-dotnet stand-in builds from its Dockerfile through composer."""
+    dep = built
+    standin = repo_root / "examples" / "postgres-dotnet" / "standin"
+    dep.write(
+        f"""
+name: @P@
+services:
+  app:
+    build: {standin}
+    image: @P@-standin:local
+    entrypoint: ["sleep", "3600"]
+    stop_signal: SIGKILL
+"""
+    )
+    dep.run("build", "app")
+    client = docker.from_env()
+    image = client.images.get(f"{dep.name}-standin:local")
+    assert image.labels["composer.built-for"] == f"{dep.name}/app"
+    dep.up()
+    dep.assert_converged()

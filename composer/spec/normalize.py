@@ -263,15 +263,15 @@ def _implicit_dependencies(out: dict[str, Any]) -> None:
     """links, volumes_from and network_mode/ipc/pid service:x imply depends_on."""
     needed: list[tuple[str, bool]] = []
     for link in out.get("links") or []:
-        needed.append((str(link).split(":", 1)[0], False))
-    for source in out.get("volumes_from") or []:
-        text = str(source)
-        if not text.startswith("container:"):
-            needed.append((text.split(":", 1)[0], False))
+        needed.append((str(link).split(":", 1)[0], True))
     for key in ("network_mode", "ipc", "pid"):
         mode = out.get(key)
         if isinstance(mode, str) and mode.startswith("service:"):
             needed.append((mode.split(":", 1)[1], True))
+    for source in out.get("volumes_from") or []:
+        text = str(source)
+        if not text.startswith("container:"):
+            needed.append((text.split(":", 1)[0], False))
     if not needed:
         return
     deps = dict(out.get("depends_on") or {})

@@ -41,17 +41,34 @@ def ordered(model: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _for_yaml(model: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop the null command/entrypoint that only the JSON form shows."""
+    """Drop the empty defaults that only the JSON form shows, as Compose does."""
     out = dict(model)
     services = out.get("services")
     if isinstance(services, Mapping):
         out["services"] = {
-            name: {
-                k: v
-                for k, v in svc.items()
-                if not (k in ("command", "entrypoint") and v is None)
-            }
-            for name, svc in services.items()
+            name: _service_for_yaml(svc) for name, svc in services.items()
+        }
+    networks = out.get("networks")
+    if isinstance(networks, Mapping):
+        out["networks"] = {
+            name: {k: v for k, v in (net or {}).items() if not (k == "ipam" and not v)}
+            for name, net in networks.items()
+        }
+    return out
+
+
+def _service_for_yaml(svc: Mapping[str, Any]) -> dict[str, Any]:
+    out = {
+        k: v
+        for k, v in svc.items()
+        if not (k in ("command", "entrypoint") and v is None)
+    }
+    deploy = out.get("deploy")
+    if isinstance(deploy, Mapping):
+        out["deploy"] = {
+            k: v
+            for k, v in deploy.items()
+            if not (k in ("placement", "resources") and not v)
         }
     return out
 

@@ -127,9 +127,10 @@ def _service_refs(
         if target in services:
             continue
         if target in data.disabled:
+            profiles = " ".join(data.disabled[target])
             message = (
                 f'service "{target}" is required by "{name}" ({what}) but is '
-                f"disabled. Can be enabled by profiles [{' '.join(data.disabled[target])}]"
+                f"disabled. Can be enabled by profiles [{profiles}]"
             )
         else:
             message = (
@@ -210,29 +211,27 @@ def _container_name(
 def _cycles(
     services: Mapping[str, Mapping[str, Any]], data: CheckInput, found: Findings
 ) -> None:
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for dep in services[node].get("depends_on") or {}:
-            if dep not in services:
+    """Report the first depends_on cycle, as ``a -> b -> a`` (iterative DFS)."""
+    done: set[str] = set()
+    for root in services:
+        if root in done:
+            continue
+        path: list[str] = []
+        on_path: set[str] = set()
+        stack: list[tuple[str, list[str]]] = [(root, _deps(services, root))]
+        path.append(root)
+        on_path.add(root)
+        while stack:
+            node, pending = stack[-1]
+            if not pending:
+                stack.pop()
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
                 continue
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep) :], dep]
-            if dep not in state:
-                cycle = visit(dep)
-                if cycle:
-                    return cycle
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for name in services:
-        if name not in state:
-            cycle = visit(name)
-            if cycle:
+            dep = pending.pop()
+            if dep in on_path:
+                cycle = [*path[path.index(dep) :], dep]
                 found.errors.append(
                     _diag(
                         data,
@@ -242,3 +241,13 @@ def _cycles(
                     )
                 )
                 return
+            if dep not in done:
+                stack.append((dep, _deps(services, dep)))
+                path.append(dep)
+                on_path.add(dep)
+
+
+def _deps(services: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
+    """The dependencies of ``name`` that are in the model, in reverse order."""
+    deps = services[name].get("depends_on") or {}
+    return [d for d in reversed(list(deps)) if d in services]

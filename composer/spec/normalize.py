@@ -5,6 +5,7 @@ The result has the shape ``docker compose config --format json`` prints.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -242,10 +243,8 @@ def _deploy(out: dict[str, Any]) -> None:
             if "memory" in spec:
                 spec["memory"] = normalize_bytes(spec["memory"])
             if isinstance(spec.get("cpus"), str | int):
-                try:
+                with contextlib.suppress(ValueError):
                     spec["cpus"] = float(spec["cpus"])
-                except ValueError:
-                    pass
             resources[kind] = spec
     deploy["resources"] = resources
     for key in ("restart_policy", "update_config", "rollback_config"):

@@ -45,7 +45,7 @@ def parse_duration(value: Any) -> int | None:
             return None
         total += float(match.group(1)) * _NS[match.group(2)]
         pos = match.end()
-    return sign * int(round(total))
+    return sign * round(total)
 
 
 def format_duration(ns: int) -> str:

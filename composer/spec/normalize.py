@@ -193,13 +193,35 @@ def _environment(name: str, out: dict[str, Any], ctx: Context) -> None:
                 Location(path),
                 key=f"services.{name}.env_file",
             )
-        env.update(read_env_file(path, ctx.environ))
+        if entry.get("format") == "raw":
+            env.update(_read_raw(path))
+        else:
+            env.update(read_env_file(path, ctx.environ))
     env.update(out.get("environment") or {})
     for key, value in env.items():
         if value is None and key in ctx.environ:
             env[key] = ctx.environ[key]
     if env or "environment" in out:
         out["environment"] = env
+
+
+def _read_raw(path: str) -> dict[str, str]:
+    """An env file in ``raw`` format: ``KEY=VALUE`` lines taken literally."""
+    out: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError.at(
+            "C121", f"cannot read env file: {exc}", Location(path)
+        ) from exc
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value
+    return out
 
 
 def _units(out: dict[str, Any]) -> None:

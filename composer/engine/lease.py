@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -147,6 +147,8 @@ class _Store:
                 labels=holder.labels(),
                 host_config=host_config,
             )
+        except docker.errors.ImageNotFound:
+            raise
         except docker.errors.APIError as exc:
             if exc.status_code == 409:
                 return None
@@ -184,20 +186,27 @@ class _Store:
         except (requests.RequestException, docker.errors.DockerException) as exc:
             raise self._fail("remove the project lease", exc) from exc
 
-    def any_image(self) -> str:
-        """The ID of some local image to create the lease container from."""
+    def any_image(self, preferred: Sequence[str] = ()) -> str:
+        """A local image to create the lease container from.
+
+        The project's own images come first; otherwise the oldest image: the
+        newest are often short-lived (builds, tests) and may vanish.
+        """
         try:
-            images = self.api.images(quiet=True)
+            images = self.api.images()
         except (requests.RequestException, docker.errors.DockerException) as exc:
             raise self._fail("list images", exc) from exc
+        tags = {t for image in images for t in image.get("RepoTags") or ()}
+        for name in preferred:
+            if name in tags:
+                return name
         if not images:
             raise EngineError(
                 "cannot take the project lease: the engine has no image to "
                 "create the lease container from"
             )
-        # The oldest image: the newest are often short-lived (builds, tests)
-        # and may be gone by the time the lease container is created.
-        return str(images[-1])
+        oldest = min(images, key=lambda image: int(image.get("Created") or 0))
+        return str(oldest["Id"])
 
 
 def _policy(expires: float) -> dict[str, Any]:
@@ -256,8 +265,12 @@ def acquire(
     command: str,
     timeout: float | None = DEFAULT_TIMEOUT,
     ttl: float | None = None,
+    images: Sequence[str] = (),
 ) -> Lease:
-    """Take the lease, waiting up to ``timeout`` seconds; LockError after that."""
+    """Take the lease, waiting up to ``timeout`` seconds; LockError after that.
+
+    ``images`` are the project's images, preferred for the lease container.
+    """
     store = _Store(engine)
     live = ttl or default_ttl()
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -274,8 +287,12 @@ def acquire(
             expires=now + live,
             token=uuid.uuid4().hex,
         )
-        image = image or store.any_image()
-        ident = store.create(holder, image)
+        image = image or store.any_image(images)
+        try:
+            ident = store.create(holder, image)
+        except docker.errors.ImageNotFound:
+            image = None  # removed since we listed it; choose again
+            continue
         if ident is not None:
             held = Holder(**{**holder.__dict__, "container_id": ident})
             log.debug("lease of %s taken by %s", project, held.describe())
@@ -311,9 +328,10 @@ def hold(
     command: str,
     timeout: float | None = DEFAULT_TIMEOUT,
     ttl: float | None = None,
+    images: Sequence[str] = (),
 ) -> Iterator[Lease]:
     """Hold the lease of ``project`` for the duration of the block."""
-    lease = acquire(engine, project, command, timeout, ttl)
+    lease = acquire(engine, project, command, timeout, ttl, images)
     try:
         yield lease
     finally:

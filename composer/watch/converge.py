@@ -45,7 +45,8 @@ def up_locked(
     narrow: PlanFilter | None = None,
 ) -> Outcome:
     """Take the lease, plan again on fresh state, apply that plan, release."""
-    with hold(engine, desired.project, command_line(), lock_timeout):
+    images = _images(desired)
+    with hold(engine, desired.project, command_line(), lock_timeout, None, images):
         actual = observe(engine, desired.project)
         fresh = plan(desired, actual, plan_options)
         if narrow is not None:
@@ -67,9 +68,15 @@ def down_locked(
     lock_timeout: float | None,
 ) -> Plan:
     """Take the lease, plan ``down`` on fresh state, apply it, release."""
-    with hold(engine, desired.project, command_line(), lock_timeout):
+    images = _images(desired)
+    with hold(engine, desired.project, command_line(), lock_timeout, None, images):
         actual = observe(engine, desired.project)
         fresh = plan_down(desired, actual, down_options)
         if not fresh.empty:
             apply_down(engine, desired, fresh, reporter, apply_options)
     return fresh
+
+
+def _images(desired: Desired) -> tuple[str, ...]:
+    """The project's images, preferred to build the lease container from."""
+    return tuple(dict.fromkeys(n.image for n in desired.services.values() if n.image))

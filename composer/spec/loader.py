@@ -206,7 +206,9 @@ def _project_name(
     if env.get("COMPOSE_PROJECT_NAME"):
         return check_name(env["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME")
     if data.get("name"):
-        return check_name(str(data["name"]), "name:", sources.locate(("name",)))
+        # Compose normalises a top-level name: like a directory name.
+        from_file = normalize_name(str(data["name"]))
+        return check_name(from_file, "name:", sources.locate(("name",)))
     name = normalize_name(os.path.basename(working_dir.rstrip(os.sep)))
     if not name:
         raise ConfigError.at(

@@ -252,7 +252,7 @@ def _units(out: dict[str, Any]) -> None:
 def _deploy(out: dict[str, Any]) -> None:
     deploy = out.get("deploy")
     scale = out.get("scale")
-    if deploy is None and scale is None:
+    if deploy is None and scale in (None, 1):
         return
     deploy = dict(deploy or {})
     if scale is not None and "replicas" not in deploy:
@@ -264,6 +264,8 @@ def _deploy(out: dict[str, Any]) -> None:
             spec = dict(spec)
             if "memory" in spec:
                 spec["memory"] = normalize_bytes(spec["memory"])
+            if isinstance(spec.get("devices"), list):
+                spec["devices"] = [_device_request(d) for d in spec["devices"]]
             if isinstance(spec.get("cpus"), str | int):
                 with contextlib.suppress(ValueError):
                     spec["cpus"] = float(spec["cpus"])
@@ -278,6 +280,16 @@ def _deploy(out: dict[str, Any]) -> None:
             }
     deploy.setdefault("placement", {})
     out["deploy"] = deploy
+
+
+def _device_request(device: Any) -> Any:
+    """A GPU/device reservation; no count and no ids means all (-1)."""
+    if not isinstance(device, dict):
+        return device
+    out = dict(device)
+    if out.get("count") == "all" or ("count" not in out and not out.get("device_ids")):
+        out["count"] = -1
+    return out
 
 
 def _implicit_dependencies(out: dict[str, Any]) -> None:

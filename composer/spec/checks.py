@@ -42,6 +42,17 @@ def run_checks(data: CheckInput) -> Findings:
         _service_refs(name, svc, data, found)
         _resources(name, svc, data, found)
         _container_name(name, svc, data, found)
+        if not svc.get("image") and not svc.get("build"):
+            found.errors.append(
+                _diag(
+                    data,
+                    "C169",
+                    f'service "{name}" has neither an image nor a build context '
+                    "specified",
+                    ("services", name),
+                    hint="add image: or build:",
+                )
+            )
     _cycles(services, data, found)
     return found
 

@@ -15,12 +15,21 @@ def _port_text(value: Any) -> str:
     return str(value)
 
 
+def _number(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"`{text}` is not a port number")
+    value = int(text)
+    if value > 65535:
+        raise ValueError(f"{value} is out of range (0-65535)")
+    return value
+
+
 def _span(text: str) -> tuple[int, int]:
     """``"90-91"`` as (90, 91); ``"90"`` as (90, 90)."""
     if "-" in text:
         low, high = text.split("-", 1)
-        return int(low), int(high)
-    return int(text), int(text)
+        return _number(low), _number(high)
+    return _number(text), _number(text)
 
 
 def parse_port(item: Any) -> list[dict[str, Any]]:

@@ -1,5 +1,9 @@
 """``develop.watch`` rules: which changed files a rule takes, and what it does.
 
+``rebuild`` needs nothing here: a file it takes makes the loop reload, and the
+planner rebuilds the image whose build inputs changed and recreates only the
+containers of that service.
+
 Matching is pure; carrying a rule out talks to the engine through
 ``composer.engine.sync`` (files and exec) and the engine client (restart).
 """
@@ -154,6 +158,10 @@ def run_rules(
     paths = sorted(set(changed))
     results: list[RuleResult] = []
     for rule in rules:
+        if rule.action is RuleAction.REBUILD:
+            # Rebuilds are the plan's: the reloaded project's build digest of
+            # this service changed, so the planner builds and recreates it.
+            continue
         mine = tuple(p for p in paths if rule.takes(p))
         if initial:
             mine = (rule.path,) if rule.initial_sync and rule.syncs else ()
@@ -170,10 +178,6 @@ def run_rules(
 def _run(
     engine: Engine, rule: Rule, paths: tuple[str, ...], targets: list[str]
 ) -> RuleResult:
-    if rule.action is RuleAction.REBUILD:
-        # TODO(#9): rebuild the service's image and recreate only this service
-        # once composer builds images.
-        return RuleResult(rule, paths, "rebuild needs image build (not yet)", False)
     present = [(p, rule.container_path(p)) for p in paths if exists(p)]
     gone = [rule.container_path(p) for p in paths if not exists(p)]
     notes: list[str] = []
@@ -189,6 +193,7 @@ def _run(
             if code != 0:
                 notes.append(f"exec exited {code}")
     verb = {
+        RuleAction.REBUILD: "rebuilt",
         RuleAction.SYNC: "synced",
         RuleAction.RESTART: "restarted",
         RuleAction.SYNC_RESTART: "synced and restarted",

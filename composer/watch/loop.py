@@ -28,7 +28,13 @@ from composer.graph import Desired, GraphOptions, build_desired
 from composer.plan import Plan, PlanOptions, plan
 from composer.spec.project import Project
 from composer.watch.converge import up_locked
-from composer.watch.develop import Rule, RuleResult, rules_of, run_rules
+from composer.watch.develop import (
+    Rule,
+    RuleAction,
+    RuleResult,
+    rules_of,
+    run_rules,
+)
 from composer.watch.files import FileWatcher
 from composer.watch.policy import LoopPolicy
 from composer.watch.sources import Sources
@@ -339,7 +345,10 @@ class Loop:
 
     def _concerns_project(self, files: set[str]) -> bool:
         sources = self.sources
-        return sources is not None and any(sources.concerns(f) for f in files)
+        if sources is not None and any(sources.concerns(f) for f in files):
+            return True
+        rebuilds = [r for r in self.rules if r.action is RuleAction.REBUILD]
+        return any(r.takes(f) for r in rebuilds for f in files)
 
     def _run_rules(self, files: set[str], initial: bool) -> list[RuleResult]:
         desired = self.desired

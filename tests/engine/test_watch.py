@@ -273,3 +273,64 @@ def test_sync_rule_copies_edited_files(
     assert content("/app/notes.tmp") == ""
     assert dep.ids() == before
     finish(dep, watcher)
+
+
+CASE37 = """
+name: @P@
+services:
+  api:
+    build: ./api
+    image: @P@-api:dev
+    command: sleep 3600
+    stop_signal: SIGKILL
+  ui:
+    build: ./ui
+    image: @P@-ui:dev
+    command: sleep 3600
+    stop_signal: SIGKILL
+    depends_on: [api]
+    develop:
+      watch:
+        - action: rebuild
+          path: ./ui
+"""
+
+
+def test_rebuild_rule_rebuilds_only_its_service(
+    dep: Deployment, start: Callable[..., Watcher]
+) -> None:
+    """Case 37: a rebuild rule rebuilds and recreates only the rule's service."""
+    dep.write(CASE37)
+    for svc in ("api", "ui"):
+        (dep.path / svc).mkdir()
+        dep.write("FROM busybox:local\nCOPY u.txt /srv/u.txt\n", f"{svc}/Dockerfile")
+        dep.write(f"{svc} 1\n", f"{svc}/u.txt")
+    client = docker.from_env()
+    try:
+        watcher = start(dep, "up", "--build", "--watch", "-t", "0")
+        watcher.wait_for("pass 1", 120)
+        api, ui = f"{dep.name}-api-1", f"{dep.name}-ui-1"
+        before = dep.ids()
+        api_image = client.images.get(f"{dep.name}-api:dev").id
+
+        def served() -> str:
+            try:
+                found = client.containers.get(ui).exec_run(["cat", "/srv/u.txt"])
+            except docker.errors.APIError:
+                return ""
+            return str(found.output.decode())
+
+        assert served() == "ui 1\n"
+        dep.write("ui 2\n", "ui/u.txt")
+        wait_until(lambda: served() == "ui 2\n", 60, watcher.text)
+        after = dep.ids()
+        assert after[api] == before[api]
+        assert after[ui] != before[ui]
+        assert client.images.get(f"{dep.name}-api:dev").id == api_image
+        finish(dep, watcher)
+    finally:
+        for svc in ("api", "ui"):
+            try:
+                client.images.remove(f"{dep.name}-{svc}:dev", force=True)
+            except docker.errors.ImageNotFound:
+                pass

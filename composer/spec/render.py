@@ -9,7 +9,14 @@ from typing import Any
 import yaml
 
 _TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs")
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Indents list items under their key, as Compose prints them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Never use the indentless style for block sequences."""
+        super().increase_indent(flow, False)
 
 
 def escape_dollars(value: Any) -> Any:

@@ -6,6 +6,7 @@ each test; it must then exit 130 without a traceback and leave no lease.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -330,7 +331,58 @@ def test_rebuild_rule_rebuilds_only_its_service(
         finish(dep, watcher)
     finally:
         for svc in ("api", "ui"):
-            try:
+            with contextlib.suppress(docker.errors.ImageNotFound):
                 client.images.remove(f"{dep.name}-{svc}:dev", force=True)
-            except docker.errors.ImageNotFound:
-                pass
+
+
+RULES = """
+name: @P@
+services:
+  app:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    develop:
+      watch:
+        - action: sync+exec
+          path: ./src
+          target: /app
+          exec:
+            command: cp /app/a.txt /app/copied.txt
+        - action: restart
+          path: ./conf
+"""
+
+
+def test_sync_exec_and_restart_rules(
+    dep: Deployment, start: Callable[..., Watcher]
+) -> None:
+    """sync+exec runs its command after copying; restart keeps the container."""
+    dep.write(RULES)
+    for sub in ("src", "conf"):
+        (dep.path / sub).mkdir()
+    dep.write("one\n", "src/a.txt")
+    dep.write("x=1\n", "conf/app.conf")
+    watcher = start(dep, "watch", "--debounce", "100")
+    watcher.wait_for("applied", 60)
+    name = f"{dep.name}-app-1"
+    client = docker.from_env()
+
+    def read(path: str) -> str:
+        found = client.containers.get(name).exec_run(["cat", path])
+        return str(found.output.decode()) if found.exit_code == 0 else ""
+
+    dep.write("two\n", "src/a.txt")
+    wait_until(lambda: read("/app/copied.txt") == "two\n", 20, watcher.text)
+
+    ident = dep.ids()[name]
+    started = client.api.inspect_container(name)["State"]["StartedAt"]
+    dep.write("x=2\n", "conf/app.conf")
+    wait_until(
+        lambda: client.api.inspect_container(name)["State"]["StartedAt"] != started,
+        20,
+        watcher.text,
+    )
+    assert dep.ids()[name] == ident
+    watcher.wait_for("restarted", 10)
+    finish(dep, watcher)

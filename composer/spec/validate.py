@@ -154,44 +154,50 @@ def _key_text(key: Any) -> str:
 
 def _explain(error: ValidationError, source: SourceMap) -> Iterator[Diagnostic]:
     """Turn one jsonschema error into the diagnostics a user should read."""
-    leaf = _pick(error)
+    for leaf in _pick(error):
+        yield from _explain_leaf(leaf, source)
+
+
+def _explain_leaf(leaf: ValidationError, source: SourceMap) -> Iterator[Diagnostic]:
+    """Turn one error about a single place into diagnostics."""
     path: KeyPath = tuple(leaf.absolute_path)
     schema = leaf.schema if isinstance(leaf.schema, Mapping) else {}
     kind = leaf.validator
-
     if kind == "additionalProperties":
         yield from _unknown_keys(leaf, path, schema, source)
-        return
-    if kind == "required":
+    elif kind == "required":
         yield from _missing_keys(leaf, path, source)
-        return
+    else:
+        code, message, hint = _describe(leaf, schema)
+        location = source.locate(path)
+        yield Diagnostic(code, message, location, format_key(path) or None, hint)
 
-    code, message, hint = _describe(leaf, schema)
-    yield Diagnostic(code, message, source.locate(path), format_key(path) or None, hint)
 
+def _pick(error: ValidationError) -> list[ValidationError]:
+    """Return the relevant errors under an anyOf/oneOf failure.
 
-def _pick(error: ValidationError) -> ValidationError:
-    """Return the most relevant error under an anyOf/oneOf failure.
-
-    A branch that failed deeper inside the value, or on something other than
-    the value's type, is the form the user was writing; if every branch failed
-    on the type alone, the anyOf/oneOf error itself is the best description.
+    The branch whose errors go deeper into the value, or concern something
+    other than the value's kind, is the form the user was writing: all its
+    errors are reported.  If every branch failed on the kind alone, the
+    anyOf/oneOf error itself is the best description.
     """
     if error.validator not in ("anyOf", "oneOf") or not error.context:
-        return error
+        return [error]
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branch = sub.relative_schema_path[0] if sub.relative_schema_path else None
+        branches.setdefault(branch, []).append(sub)
     depth = len(error.absolute_path)
-    deepest = max(error.context, key=lambda e: len(e.absolute_path))
-    if len(deepest.absolute_path) > depth:
-        return _pick(deepest)
-    meaningful = [e for e in error.context if e.validator not in _SHALLOW]
-    if meaningful:
-        return meaningful[0]
-    nested = [e for e in error.context if e.validator in ("anyOf", "oneOf")]
-    for candidate in nested:
-        picked = _pick(candidate)
-        if picked.validator not in _SHALLOW:
-            return picked
-    return error
+
+    def relevance(errors: list[ValidationError]) -> tuple[bool, bool, int]:
+        deepest = max(len(e.absolute_path) for e in errors)
+        meaningful = any(e.validator not in _SHALLOW for e in errors)
+        return (deepest > depth, meaningful, deepest)
+
+    best = max(branches.values(), key=relevance)
+    if relevance(best)[:2] == (False, False):
+        return [error]
+    return [leaf for sub in best for leaf in _pick(sub)]
 
 
 def _unknown_keys(
@@ -302,7 +308,10 @@ def _describe(
                 f"the value must match the pattern `{value}`",
             )
         expected = _expected(schema, value if kind == "type" else None)
-        return "S002", f"{where} must be {expected}, not {got}", None
+        hint = None
+        if error.instance == "":
+            hint = "the value is empty: is a variable used here unset?"
+        return "S002", f"{where} must be {expected}, not {got}", hint
     if kind in ("enum", "const"):
         options = list(value) if kind == "enum" else [value]
         listed = ", ".join(f"`{o}`" for o in options)
@@ -360,6 +369,8 @@ def _show(value: Any) -> str:
         return f"a boolean (`{'true' if value else 'false'}`)"
     if isinstance(value, int | float):
         return f"a number (`{value}`)"
+    if value == "":
+        return "an empty string"
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return f"the string `{text}`"

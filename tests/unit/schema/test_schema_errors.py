@@ -521,3 +521,25 @@ def test_schema_is_a_valid_draft_2020_12_schema_and_cached() -> None:
     assert schema["$schema"].endswith("2020-12/schema")
     assert load_schema() is schema
     assert _validator() is _validator()
+
+
+def test_every_error_of_the_chosen_form_is_reported(validate: Check) -> None:
+    found = validate(
+        """
+        services:
+          web:
+            build: {contex: ., args: 3}
+        """
+    )
+    assert [(d.code, d.key) for d in found] == [
+        ("S001", "services.web.build.contex"),
+        ("S002", "services.web.build.args"),
+    ]
+
+
+def test_empty_value_hints_at_an_unset_variable() -> None:
+    doc = {"services": {"web": {"image": "x", "read_only": ""}}}
+    (diag,) = validate_document(doc, SourceMap("c.yaml"))
+    assert diag.code == "S002"
+    assert "an empty string" in diag.message
+    assert diag.hint is not None and "unset" in diag.hint

@@ -110,6 +110,11 @@ def _properties(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
         for p, sub in schema.get("patternProperties", {}).items()
     ]
     extra = c.compile(schema.get("additionalProperties", True))
+    # Patterns that also match a declared property name, found once here.
+    also = {
+        name: [sub for prefix, search, sub in patterns if _hits(prefix, search, name)]
+        for name in props
+    }
 
     def check(v: Any) -> bool:
         if type(v) is not dict:
@@ -121,9 +126,11 @@ def _properties(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
             if prop is not None:
                 if not prop(item):
                     return False
-                if not patterns:
-                    continue
-            matched = prop is not None
+                for sub in also[key]:
+                    if not sub(item):
+                        return False
+                continue
+            matched = False
             for prefix, search, sub in patterns:
                 hit = key.startswith(prefix) if prefix else search(key) is not None
                 if hit:
@@ -135,6 +142,11 @@ def _properties(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
         return True
 
     return check
+
+
+def _hits(prefix: str | None, search: Callable[[str], Any], key: str) -> bool:
+    """Tell whether a patternProperties pattern matches ``key``."""
+    return key.startswith(prefix) if prefix else search(key) is not None
 
 
 def _literal_prefix(pattern: str) -> str | None:

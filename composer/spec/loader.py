@@ -165,6 +165,7 @@ def _include(
         spec = {"path": entry} if isinstance(entry, str) else dict(entry)
         raw = spec.get("path")
         paths = [raw] if isinstance(raw, str) else list(raw or [])
+        # TODO(#3): remote include sources (git URLs, OCI) are not fetched.
         files = tuple(resolve_path(str(p), here, home) for p in paths)
         for file in files:
             if not os.path.isfile(file):

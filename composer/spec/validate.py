@@ -84,6 +84,17 @@ def _fast_check() -> Check | None:
 
 def validate_document(doc: Any, source: SourceMap) -> list[Diagnostic]:
     """Return every schema error of one Compose file, in file order."""
+    try:
+        found = _check(doc, source)
+    except RecursionError:
+        message = "the file is nested too deeply to be checked"
+        return [Diagnostic("S009", message, source.locate(()))]
+    log.debug("schema check of %s: %d error(s)", source.file, len(found))
+    return found
+
+
+def _check(doc: Any, source: SourceMap) -> list[Diagnostic]:
+    """Run the fast check, then jsonschema on whatever failed it."""
     fast = _fast_check()
     if fast is not None and fast(doc):
         return []
@@ -92,7 +103,6 @@ def validate_document(doc: Any, source: SourceMap) -> list[Diagnostic]:
     for error in _validator().iter_errors(data):
         for diag in _explain(error, source):
             found.setdefault((diag.code, diag.key, diag.message), diag)
-    log.debug("schema check of %s: %d error(s)", source.file, len(found))
     return sorted(found.values(), key=_order)
 
 

@@ -543,3 +543,12 @@ def test_empty_value_hints_at_an_unset_variable() -> None:
     assert diag.code == "S002"
     assert "an empty string" in diag.message
     assert diag.hint is not None and "unset" in diag.hint
+
+
+def test_absurdly_deep_nesting_is_a_diagnostic() -> None:
+    deep: object = "x"
+    for _ in range(5000):
+        deep = [deep]
+    doc = {"services": {"web": {"image": "x", "labels": deep}}}
+    found = validate_document(doc, SourceMap("c.yaml"))
+    assert found and all(d.code.startswith("S") for d in found)

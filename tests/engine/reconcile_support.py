@@ -105,8 +105,8 @@ def cleanup(name: str) -> None:
         v.remove(force=True)
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+@pytest.fixture(name="deployment")
+def deployment_fixture(tmp_path: Path) -> Iterator[Deployment]:
     """A project directory with a unique name, cleaned up by label afterwards."""
     name = f"ct{uuid.uuid4().hex[:10]}"
     path = tmp_path / name

@@ -63,6 +63,7 @@ def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -
             + ", ".join(c.name for c in orphans)
             + ") for this project; run with --remove-orphans to remove them"
         )
+    warnings += _undeclared(desired, actual)
     for step in steps:
         log.debug(
             "plan %s %s %s: %s",
@@ -239,6 +240,27 @@ def _orphans(desired: Desired, actual: Actual) -> list[ObservedContainer]:
         for c in actual.containers
         if not c.oneoff and c.service not in desired.services
     ]
+
+
+def _undeclared(desired: Desired, actual: Actual) -> list[str]:
+    """Networks and volumes of the project no longer declared: reported only.
+
+    ``down --remove-orphans`` removes such networks; volumes hold data and are
+    only removed by ``down --volumes``.
+    """
+    networks = {n.name for n in desired.networks.values()}
+    volumes = {v.name for v in desired.volumes.values()}
+    out = [
+        f"network {n.name} belongs to this project but is no longer declared"
+        for n in actual.project_networks()
+        if n.name not in networks
+    ]
+    out += [
+        f"volume {v.name} belongs to this project but is no longer declared"
+        for v in actual.project_volumes()
+        if v.name not in volumes
+    ]
+    return out
 
 
 def _remove(c: ObservedContainer, reason: str) -> Step:

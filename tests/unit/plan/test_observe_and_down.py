@@ -116,3 +116,18 @@ def test_down_keeps_network_used_by_orphans() -> None:
     assert result.orphans == ("app-one-1",)
     every = plan_down(state, observed, DownOptions(remove_orphans=True))
     assert [s.name for s in every.steps] == ["app-two-1", "app-one-1", "app_default"]
+
+
+def test_undeclared_networks_and_volumes_are_reported_not_touched() -> None:
+    """A network or volume the file dropped is a warning, never a step."""
+    state = desired({"web": dict(SLEEP)})
+    observed = actual(
+        state,
+        (container(state, "web"),),
+        networks=("default", "old"),
+        volumes=("gone",),
+    )
+    result = plan(state, observed)
+    assert result.empty
+    assert any("app_old" in w for w in result.warnings)
+    assert any("app_gone" in w for w in result.warnings)

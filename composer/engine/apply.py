@@ -26,9 +26,9 @@ from composer.engine.operations import (
     wait_for,
     wait_running,
 )
-from composer.engine.report import NullReporter, Reporter
+from composer.engine.report import Event, NullReporter, Reporter, Status
 from composer.errors import ApplyError, ComposerError
-from composer.graph import Desired
+from composer.graph import Condition, Dependency, Desired
 from composer.plan.model import Action, Kind, Plan, Step
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def _services(
             if starts and dep.service in desired.services:
                 with lock:
                     targets = list(ids.get(dep.service, []))
-                wait_for(ctx.engine, dep, targets, deadline, stop)
+                _wait(ctx, dep, targets, deadline, stop)
         left: list[str] = []
         for step in sorted(steps, key=lambda s: s.action is not Action.REMOVE):
             ident = run_step(ctx, step)
@@ -207,6 +207,30 @@ def _services(
             raise ApplyError(failure.message) from failure
         raise failure
     return ids
+
+
+def _wait(
+    ctx: StepContext,
+    dep: Dependency,
+    targets: list[str],
+    deadline: float | None,
+    stop: threading.Event,
+) -> None:
+    """Wait for a dependency's condition, telling the reporter."""
+    if dep.condition is Condition.STARTED:
+        return
+    began = time.monotonic()
+    ctx.reporter.event(Event("service", dep.service, Status.WAITING, "Waiting"))
+    try:
+        wait_for(ctx.engine, dep, targets, deadline, stop)
+    except ComposerError as exc:
+        elapsed = time.monotonic() - began
+        failed = Event("service", dep.service, Status.FAILED, exc.message, elapsed)
+        ctx.reporter.event(failed)
+        raise
+    text = "Healthy" if dep.condition is Condition.HEALTHY else "Exited"
+    elapsed = time.monotonic() - began
+    ctx.reporter.event(Event("service", dep.service, Status.DONE, text, elapsed))
 
 
 def _deps_done(desired: Desired, name: str, done: set[str]) -> bool:

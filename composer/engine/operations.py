@@ -40,7 +40,7 @@ class StepContext:
 
 
 _VERBS = {
-    Action.CREATE: ("Creating", "Created"),
+    Action.CREATE: ("Creating", "Started"),
     Action.START: ("Starting", "Started"),
     Action.RESTART: ("Restarting", "Restarted"),
     Action.STOP: ("Stopping", "Stopped"),

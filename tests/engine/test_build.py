@@ -255,3 +255,50 @@ services:
     assert image.labels["composer.built-for"] == f"{dep.name}/app"
     dep.up()
     dep.assert_converged()
+
+
+def test_up_build_flags(built: Deployment) -> None:
+    """`--no-build` refuses a missing image; `--build` rebuilds, same image kept."""
+    dep = built
+    _contexts(dep)
+    refused = dep.run("up", "-d", "--no-build", ok=False)
+    assert refused.returncode == 1 and "--no-build" in refused.stdout + refused.stderr
+    assert dep.ids() == {}
+    dep.up()
+    ids = dep.ids()
+    again = dep.up("--build")
+    assert "Built" in again.stderr, again.stderr
+    assert dep.ids() == ids  # identical inputs: same image, nothing recreated
+    dep.assert_converged()
+
+
+def test_pull_push_and_images_commands(built: Deployment) -> None:
+    """Without a registry: pull and push fail clearly; images lists the project's."""
+    dep = built
+    dep.write(
+        """
+name: @P@
+services:
+  app:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+  other:
+    image: composer-test/absent:pull
+    profiles: [never]
+"""
+    )
+    dep.up()
+    ids = dep.ids()
+    failed = dep.run("--profile", "never", "pull", "other", ok=False)
+    assert failed.returncode == 1
+    assert "pull of composer-test/absent:pull failed" in failed.stderr
+    ignored = dep.run("--profile", "never", "pull", "--ignore-pull-failures", "-q")
+    assert "composer-test/absent:pull" in ignored.stderr
+    assert dep.ids() == ids  # a failing pull never touches a running container
+    pushed = dep.run("push", "app", ok=False)
+    assert pushed.returncode == 1 and "push of busybox:local failed" in pushed.stderr
+    listed = dep.run("images").stdout.splitlines()
+    assert listed[0].split()[:3] == ["CONTAINER", "REPOSITORY", "TAG"]
+    assert listed[1].split()[:3] == [f"{dep.name}-app-1", "busybox", "local"]
+    dep.assert_converged()

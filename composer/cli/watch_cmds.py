@@ -7,6 +7,7 @@ files are invalid, 4 when the lease could not be taken.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import threading
@@ -201,9 +202,9 @@ def lock(
     engine = Engine()
     holder = read_holder(engine, project.name)
     if output == "json":
-        data = (
-            None if holder is None else {**holder.__dict__, "expired": holder.expired()}
-        )
+        data = None
+        if holder is not None:
+            data = {**dataclasses.asdict(holder), "expired": holder.expired()}
         typer.echo(json.dumps({"project": project.name, "holder": data}))
         return
     if holder is None:

@@ -21,6 +21,7 @@ neither an orphan nor removed by ``down``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -294,7 +295,7 @@ def acquire(
             image = None  # removed since we listed it; choose again
             continue
         if ident is not None:
-            held = Holder(**{**holder.__dict__, "container_id": ident})
+            held = dataclasses.replace(holder, container_id=ident)
             log.debug("lease of %s taken by %s", project, held.describe())
             lease = Lease(store, held, live)
             lease.waited = waited

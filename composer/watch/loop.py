@@ -132,6 +132,7 @@ class Loop:
         self._cond = threading.Condition()
         self._pending = _Pending()
         self._last_error: str | None = None
+        self._last_exc: ConfigError | None = None
         self._files: FileWatcher | None = None
         self._events: EventStream | None = None
 
@@ -332,16 +333,16 @@ class Loop:
             text = exc.render()
             if text != self._last_error:
                 self.reporter.invalid(exc)
-            self._last_error = text
+            self._last_error, self._last_exc = text, exc
             return False
-        self._last_error = None
+        self._last_error, self._last_exc = None, None
         self.project, self.desired, self.sources = project, desired, sources
         self.rules = rules_of(project)
         self._rearm()
         return True
 
     def _error_or_none(self) -> ComposerError | None:
-        return ConfigError(self._last_error) if self._last_error else None
+        return self._last_exc
 
     def _concerns_project(self, files: set[str]) -> bool:
         sources = self.sources

@@ -266,8 +266,8 @@ def interpolate(
         return value
 
     result = walk(data, ())
-    for name in sorted(subst.unset):
-        log.warning('The "%s" variable is not set. Defaulting to a blank string.', name)
+    if unset is not None:
+        unset.update(subst.unset)
     return result
 
 

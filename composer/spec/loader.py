@@ -241,6 +241,20 @@ def _build_model(
     enabled, disabled = select_services(services, profiles, selected, sources.locate)
     model: dict[str, Any] = {k: v for k, v in data.items() if k != "services"}
     model["services"] = {
-        svc: finish_service(svc, services[svc], ctx) for svc in sorted(enabled)
+        svc: _finish(svc, services[svc], ctx, sources) for svc in sorted(enabled)
     }
     return model, disabled
+
+
+def _finish(name: str, svc: Any, ctx: Context, sources: _Sources) -> dict[str, Any]:
+    """Finish one service; an error without a line points at its key."""
+    try:
+        return finish_service(name, svc, ctx)
+    except ConfigError as exc:
+        diag = exc.diagnostics[0] if exc.diagnostics else None
+        if diag is None or diag.location.line is not None or diag.key is None:
+            raise
+        path = tuple(diag.key.split("."))
+        raise ConfigError.at(
+            diag.code, diag.message, sources.locate(path), diag.key, diag.hint
+        ) from exc

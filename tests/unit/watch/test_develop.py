@@ -84,3 +84,29 @@ def test_tar_places_files_at_container_paths(tmp_path: Path) -> None:
         member = tar.getmember("app/a.txt")
         extracted = tar.extractfile(member)
         assert extracted is not None and extracted.read() == b"hello"
+
+
+def test_project_sources_name_every_input(tmp_path: Path) -> None:
+    """Compose file, .env, env_file (even one not written yet) and secret files."""
+    from composer.spec import LoadOptions, load_project
+    from composer.watch.sources import project_sources
+
+    (tmp_path / "compose.yaml").write_text(
+        "name: src\n"
+        "services:\n"
+        "  web:\n"
+        "    image: busybox\n"
+        "    env_file: [conf/app.env, {path: later.env, required: false}]\n"
+        "    secrets: [token]\n"
+        "secrets:\n"
+        "  token: {file: ./token.txt}\n"
+    )
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "app.env").write_text("A=1\n")
+    (tmp_path / "token.txt").write_text("t")
+    options = LoadOptions(cwd=str(tmp_path), environ={})
+    sources = project_sources(load_project(options), options)
+    expected = {"compose.yaml", ".env", "conf/app.env", "later.env", "token.txt"}
+    assert {str(tmp_path / name) for name in expected} <= sources.files
+    assert str(tmp_path / "conf") in sources.directories
+    assert sources.concerns(str(tmp_path / "later.env"))

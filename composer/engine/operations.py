@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -130,7 +131,9 @@ def _recreate(ctx: StepContext, step: Step) -> str:
     engine = ctx.engine
     old = step.container_id or ""
     new = engine.create_container(_spec(ctx, step), f"{old[:12]}_{step.name}")
-    aside = f"{step.name}_composer-old-{old[:12]}"
+    # Unique, so that a container already set aside by a crashed run can be
+    # set aside again.
+    aside = f"{step.name}_composer-old-{uuid.uuid4().hex[:12]}"
     try:
         engine.stop(old, ctx.stop_timeout)
         engine.rename(old, aside)

@@ -405,3 +405,40 @@ services:
         dep.assert_converged()
     finally:
         blocker.remove(force=True)
+
+
+def test_leftovers_of_an_interrupted_recreate_are_cleaned(
+    deployment: Deployment,
+) -> None:
+    """A temporary or renamed-aside container from a crash is converged away."""
+    dep = deployment
+    dep.write(
+        "name: @P@\nservices:\n  s: {image: busybox:local, "
+        "command: sleep 3600, stop_signal: SIGKILL}\n"
+    )
+    dep.up()
+    client = docker.from_env()
+    name = f"{dep.name}-s-1"
+    real = client.containers.get(name)
+    # A crash after creating the replacement under its temporary name.
+    client.containers.create(
+        "busybox:local",
+        ["sleep", "3600"],
+        name=f"0123456789ab_{name}",
+        labels=real.labels,
+    )
+    steps = dep.diff_json()["steps"]
+    assert [(s["action"], s["name"]) for s in steps] == [
+        ("remove", f"0123456789ab_{name}")
+    ]
+    dep.up()
+    assert dep.ids() == {name: real.id}
+    # A crash after the old one was stopped and renamed aside.
+    real.stop(timeout=0)
+    real.rename(f"{name}_composer-old-{real.id[:12]}")
+    dep.up()
+    found = dep.ids()
+    assert list(found) == [name]
+    assert found[name] != real.id
+    assert _inspect(name)["State"]["Running"]
+    dep.assert_converged()

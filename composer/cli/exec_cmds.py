@@ -294,9 +294,8 @@ def events(
             "action": str(raw.get("Action") or raw.get("status") or ""),
             "id": str(raw.get("id") or (raw.get("Actor") or {}).get("ID") or ""),
             "service": svc,
-            "attributes": {
-                k: v for k, v in attributes.items() if not k.startswith("com.docker")
-            },
+            # Labels (dotted keys) are left out, as Docker Compose does.
+            "attributes": {k: v for k, v in attributes.items() if "." not in k},
         }
         if as_json:
             sys.stdout.write(json.dumps(event) + "\n")

@@ -7,7 +7,8 @@ input's own variables).  An input *agrees* when
 - both accept it and their JSON is equal once the intended differences listed in
   ``docs/differences.md`` (mirrored by ``INTENDED_DIFFERENCES`` below) are
   removed, or
-- both reject it, and composer does so with a non-zero exit and no traceback.
+- both reject it, and composer does so with its exit status for invalid
+  configuration (3) and no traceback.
 
 The inputs are (a) every Compose file in ``../shared/corpus``, each on its own
 from its own directory, (b) every ``kind: config`` case in ``../shared/cases``
@@ -54,6 +55,8 @@ REPORT = REPO / ".cache" / "differential-report.txt"
 HOME_DIR = CACHE_DIR / "home"
 
 AGREEMENT_THRESHOLD = 0.95
+# composer's exit status for invalid configuration (issue 3).
+INVALID_EXIT = 3
 RUN_TIMEOUT = 60.0
 # Bump when the way reference runs are made or stored changes.
 CACHE_FORMAT = "1"
@@ -422,6 +425,14 @@ def judge(item: Input, reference: Outcome, composer: Outcome) -> Verdict:
                 "accepts-invalid",
                 f"reference: {_excerpt(reference.stderr)}",
             )
+        if composer.exit_code != INVALID_EXIT:
+            # A usage error (exit 2) or a crash is not a judgement on the file.
+            return Verdict(
+                item,
+                False,
+                "rejects-with-wrong-status",
+                f"composer (exit {composer.exit_code}): {_excerpt(composer.stderr)}",
+            )
         return Verdict(item, True, "both-reject")
     if not composer.ok:
         return Verdict(
@@ -550,10 +561,11 @@ def test_drop_paths_removes_only_matching_paths() -> None:
 
 
 def test_judge_rejections() -> None:
-    """A rejected input agrees only when composer rejects it without traceback."""
+    """A rejected input agrees only when composer exits 3 without traceback."""
     item = own_inputs()[0]
     bad = Outcome(1, "", "boom")
     assert judge(item, bad, Outcome(3, "", "error: x")).agree
+    assert not judge(item, bad, Outcome(2, "", "No such option: --x")).agree
     assert not judge(item, bad, Outcome(0, "{}", "")).agree
     crash = Outcome(1, "", "Traceback (most recent call last):\n  ...")
     assert not judge(item, bad, crash).agree

@@ -18,8 +18,10 @@ from composer.engine.client import Engine
 from composer.engine.images import (
     build_image,
     build_request,
+    inspect_image,
     pull_image,
     push_image,
+    remove_image,
     split_reference,
 )
 from composer.engine.labels import ONEOFF, SERVICE
@@ -38,6 +40,10 @@ PullFlag = Annotated[
     str | None,
     typer.Option("--pull", help="Pull policy for this run: always, missing, never."),
 ]
+RmiFlag = Annotated[
+    str | None,
+    typer.Option("--rmi", help="Also remove images: local (built ones) or all."),
+]
 Services = Annotated[list[str] | None, typer.Argument(help="Services.")]
 _PULL_POLICIES = ("always", "missing", "never", "build")
 
@@ -50,6 +56,23 @@ def image_options(build: bool, no_build: bool, pull: str | None) -> ImageOptions
         raise typer.BadParameter(f"--pull must be one of {', '.join(_PULL_POLICIES)}")
     mode = BuildMode.ALWAYS if build else BuildMode.NEVER if no_build else None
     return ImageOptions(build=mode or BuildMode.AUTO, pull=pull)
+
+
+def remove_images(engine: Engine, desired: Desired, mode: str | None) -> None:
+    """For ``down --rmi``: remove built (local) or all images of the services."""
+    if mode is None:
+        return
+    if mode not in ("local", "all"):
+        raise typer.BadParameter("--rmi must be local or all")
+    chosen = {
+        node.image
+        for node in desired.services.values()
+        if mode == "all" or not node.definition.get("image")
+    }
+    for image in sorted(chosen):
+        if inspect_image(engine, image) is not None:
+            remove_image(engine, image)
+            sys.stderr.write(f"Image {image}  Removed\n")
 
 
 @contextmanager

@@ -10,7 +10,14 @@ import typer
 from rich.console import Console
 
 from composer.cli.app import app, global_options
-from composer.cli.image_cmds import BuildFlag, NoBuildFlag, PullFlag, image_options
+from composer.cli.image_cmds import (
+    BuildFlag,
+    NoBuildFlag,
+    PullFlag,
+    RmiFlag,
+    image_options,
+    remove_images,
+)
 from composer.cli.pipeline import hasher, parse_scale, prepare
 from composer.cli.progress import make_reporter
 from composer.cli.render import plan_json, render_plan
@@ -176,6 +183,7 @@ def down(
     ] = False,
     timeout: Timeout = None,
     lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    rmi: RmiFlag = None,
 ) -> None:
     """Remove the project's containers and networks (and volumes with -v)."""
     opts = global_options(ctx)
@@ -187,6 +195,7 @@ def down(
     for warning in the_plan.warnings:
         Console(stderr=True).print(f"[yellow]warning:[/] {warning}")
     if the_plan.empty:
+        remove_images(state.engine, state.desired, rmi)
         return
     reporter, scope = _progress(ctx, console)
     with scope:
@@ -202,3 +211,4 @@ def down(
             reporter,
             lock_timeout,
         )
+    remove_images(state.engine, state.desired, rmi)

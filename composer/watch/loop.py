@@ -37,7 +37,7 @@ from composer.watch.develop import (
 )
 from composer.watch.files import FileWatcher
 from composer.watch.policy import LoopPolicy
-from composer.watch.sources import Sources
+from composer.watch.sources import Sources, is_noise
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class Loop:
 
     def file_changed(self, path: str) -> None:
         """A watched path changed."""
-        if not self._relevant_file(path):
+        if is_noise(path) or not self._relevant_file(path):
             return
         self._mark(lambda p: p.files.add(path))
 

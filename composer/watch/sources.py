@@ -36,11 +36,17 @@ class Sources:
         if path in self.files:
             return True
         name = os.path.basename(path)
-        if name in _NOISE_NAMES or name.endswith(_NOISE_SUFFIXES):
+        if is_noise(path):
             return False
         # A file we know nothing about in a watched directory may be an
         # env_file the loader does not name (see project_sources).
         return os.path.dirname(path) in self.directories and _looks_like_env(name)
+
+
+def is_noise(path: str) -> bool:
+    """Whether a path is an editor's swap or backup file, never worth a pass."""
+    name = os.path.basename(path)
+    return name in _NOISE_NAMES or name.endswith(_NOISE_SUFFIXES)
 
 
 def _looks_like_env(name: str) -> bool:

@@ -243,7 +243,7 @@ services:
         - action: sync
           path: ./src
           target: /app
-          ignore: ["*.tmp"]
+          ignore: ["*.log"]
           initial_sync: true
 """
 
@@ -266,12 +266,12 @@ def test_sync_rule_copies_edited_files(
     wait_until(lambda: content("/app/page.txt") == "v1\n", 20, watcher.text)
     before = dep.ids()
     dep.write("v2\n", "src/page.txt")
-    dep.write("scratch\n", "src/notes.tmp")
+    dep.write("scratch\n", "src/notes.log")
     (dep.path / "src" / "sub").mkdir()
     dep.write("deep\n", "src/sub/inner.txt")
     wait_until(lambda: content("/app/page.txt") == "v2\n", 20, watcher.text)
     wait_until(lambda: content("/app/sub/inner.txt") == "deep\n", 20, watcher.text)
-    assert content("/app/notes.tmp") == ""
+    assert content("/app/notes.log") == ""
     assert dep.ids() == before
     finish(dep, watcher)
 

@@ -220,6 +220,28 @@ def _pattern(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     return lambda v: type(v) is not str or search(v) is not None
 
 
+def _minimum(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
+    limit = value
+
+    def check(v: Any) -> bool:
+        if type(v) is int or type(v) is float:
+            return bool(v >= limit)
+        return True
+
+    return check
+
+
+def _maximum(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
+    limit = value
+
+    def check(v: Any) -> bool:
+        if type(v) is int or type(v) is float:
+            return bool(v <= limit)
+        return True
+
+    return check
+
+
 def _ref(c: Compiler, value: Any, schema: Mapping[str, Any]) -> Check:
     return c.ref(str(value))
 
@@ -236,6 +258,8 @@ _KEYWORDS: dict[str, Callable[[Compiler, Any, Mapping[str, Any]], Check]] = {
     "anyOf": _any_of,
     "oneOf": _one_of,
     "pattern": _pattern,
+    "minimum": _minimum,
+    "maximum": _maximum,
     "$ref": _ref,
 }
 

@@ -318,10 +318,14 @@ def _describe(
                 f"the value must match the pattern `{value}`",
             )
         expected = _expected(schema, value if kind == "type" else None)
+        # A string of the wrong shape where only strings fit (a duration, a
+        # size) is a format error; a word where a number or boolean belongs
+        # is a type error even though interpolation lets strings through.
+        code = "S005" if kind == "pattern" else "S002"
         hint = None
         if error.instance == "":
             hint = "the value is empty: is a variable used here unset?"
-        return "S002", f"{where} must be {expected}, not {got}", hint
+        return code, f"{where} must be {expected}, not {got}", hint
     if kind in ("enum", "const"):
         options = list(value) if kind == "enum" else [value]
         listed = ", ".join(f"`{o}`" for o in options)
@@ -329,8 +333,10 @@ def _describe(
         if isinstance(error.instance, str):
             hint = _did_you_mean(error.instance, [str(o) for o in options])
         return "S003", f"{where} is {got}; allowed values: {listed}", hint
-    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return "S006", f"{where} is {got}, out of range ({kind} {value})", None
+    if kind in ("minimum", "exclusiveMinimum"):
+        return "S006", f"{where} must be at least {value}, not {got}", None
+    if kind in ("maximum", "exclusiveMaximum"):
+        return "S006", f"{where} must be at most {value}, not {got}", None
     if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
         return (
             "S007",

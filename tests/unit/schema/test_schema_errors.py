@@ -297,6 +297,72 @@ INVALID: list[tuple[str, str, str, str, int]] = [
         6,
     ),
     (
+        "duration-without-unit",
+        """
+        services:
+          web:
+            image: nginx
+            stop_grace_period: "10"
+        """,
+        "S005",
+        "services.web.stop_grace_period",
+        4,
+    ),
+    (
+        "size-with-bad-unit",
+        """
+        services:
+          web:
+            image: nginx
+            deploy:
+              resources:
+                limits:
+                  memory: 1.2.3
+        """,
+        "S005",
+        "services.web.deploy.resources.limits.memory",
+        7,
+    ),
+    (
+        "unknown-pull-policy",
+        """
+        services:
+          web:
+            image: nginx
+            pull_policy: sometimes
+        """,
+        "S005",
+        "services.web.pull_policy",
+        4,
+    ),
+    (
+        "negative-replicas",
+        """
+        services:
+          web:
+            image: nginx
+            deploy:
+              replicas: -1
+        """,
+        "S006",
+        "services.web.deploy.replicas",
+        5,
+    ),
+    (
+        "extra-host-without-address",
+        """
+        services:
+          web:
+            image: nginx
+            extra_hosts:
+              - "somehost=1.2.3.4"
+              - somehost
+        """,
+        "S005",
+        "services.web.extra_hosts[1]",
+        6,
+    ),
+    (
         "version-as-number",
         """
         version: 3.8
@@ -441,7 +507,8 @@ def test_typed_scalar_message_names_the_expected_kind(validate: Check) -> None:
             scale: lots
         """
     )
-    assert "an integer" in diag.message
+    assert diag.code == "S002"
+    assert "a whole number" in diag.message
     assert "`lots`" in diag.message
 
 
@@ -552,3 +619,31 @@ def test_absurdly_deep_nesting_is_a_diagnostic() -> None:
     doc = {"services": {"web": {"image": "x", "labels": deep}}}
     found = validate_document(doc, SourceMap("c.yaml"))
     assert found and all(d.code.startswith("S") for d in found)
+
+
+def test_format_messages_name_the_expected_format(validate: Check) -> None:
+    (diag,) = validate(
+        """
+        services:
+          web:
+            image: nginx
+            healthcheck:
+              interval: soon
+        """
+    )
+    assert diag.code == "S005"
+    assert "a duration such as 10s" in diag.message
+    assert "`soon`" in diag.message
+
+
+def test_range_message_names_the_limit(validate: Check) -> None:
+    (diag,) = validate(
+        """
+        services:
+          web:
+            image: nginx
+            scale: -2
+        """
+    )
+    assert diag.code == "S006"
+    assert "at least 0" in diag.message

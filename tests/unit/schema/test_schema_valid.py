@@ -283,6 +283,32 @@ VALID: list[tuple[str, str]] = [
         """,
     ),
     (
+        "durations-sizes-and-policies",
+        """
+        services:
+          web:
+            image: nginx
+            stop_grace_period: "0"
+            healthcheck:
+              interval: 1h2m3.5s
+              timeout: 1.5us
+              start_period: 1d
+              start_interval: -5s
+            mem_limit: 1 GB
+            mem_reservation: 512MiB
+            memswap_limit: -1
+            shm_size: 1e3
+            pull_policy: every_12h
+            extra_hosts: ["a=1.2.3.4", "b:::1", "c=[::1]"]
+            deploy: {replicas: 0}
+          other:
+            image: nginx
+            pull_policy: if_not_present
+            mem_limit: 100
+            stop_grace_period: ${GRACE}
+        """,
+    ),
+    (
         "floats-that-are-integers",
         """
         services:

@@ -46,7 +46,12 @@ Index = Annotated[
     int, typer.Option("--index", help="Which replica of the service (from 1).")
 ]
 Command = Annotated[list[str] | None, typer.Argument(help="Command and arguments.")]
-_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+_ARGS = {
+    "allow_extra_args": True,
+    "ignore_unknown_options": True,
+    # Options after SERVICE belong to the command, as with Docker Compose.
+    "allow_interspersed_args": False,
+}
 
 
 def _environment(values: list[str] | None) -> dict[str, str]:

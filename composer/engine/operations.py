@@ -53,6 +53,8 @@ _VERBS = {
 def run_step(ctx: StepContext, step: Step) -> str | None:
     """Perform one step, reporting it; return the container ID it leaves."""
     doing, done = _VERBS[step.action]
+    if step.kind is not Kind.CONTAINER and step.action is Action.CREATE:
+        done = "Created"
     began = time.monotonic()
     ctx.reporter.event(Event(step.kind.value, step.name, Status.WORKING, doing))
     try:

@@ -442,3 +442,65 @@ def test_leftovers_of_an_interrupted_recreate_are_cleaned(
     assert found[name] != real.id
     assert _inspect(name)["State"]["Running"]
     dep.assert_converged()
+
+
+def test_project_started_by_docker_compose_is_adopted(deployment: Deployment) -> None:
+    """Containers made by Docker Compose v2 compare by its config hash."""
+    dep = deployment
+    dep.write(
+        """
+name: @P@
+services:
+  a:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    environment: {X: "1"}
+  b:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    depends_on: [a]
+"""
+    )
+    subprocess.run(
+        [COMPOSE_V2, "up", "-d"], cwd=dep.path, check=True, capture_output=True
+    )
+    before = dep.ids()
+    assert len(before) == 2
+    dep.assert_converged()
+    dep.up()
+    assert dep.ids() == before
+    dep.write(dep.path.joinpath("compose.yaml").read_text().replace('"1"', '"2"'))
+    steps = dep.diff_json()["steps"]
+    assert [(s["action"], s["service"]) for s in steps] == [("recreate", "a")]
+    assert [d["path"] for d in steps[0]["diffs"]] == ["config hash"]
+    dep.up()
+    dep.assert_converged()
+
+
+def test_wait_ps_and_logs(deployment: Deployment) -> None:
+    """--wait returns once healthy; ps and logs show the project."""
+    dep = deployment
+    dep.write(
+        """
+name: @P@
+services:
+  h:
+    image: busybox:local
+    command: ["sh", "-c", "echo hello-from-h; sleep 3600"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD-SHELL", "test -e /ready || (sleep 1; touch /ready; false)"]
+      interval: 1s
+      retries: 10
+"""
+    )
+    dep.up("--wait", "--wait-timeout", "60")
+    assert _inspect(f"{dep.name}-h-1")["State"]["Health"]["Status"] == "healthy"
+    rows = json.loads(dep.run("ps", "--format", "json").stdout)
+    assert [r["Name"] for r in rows] == [f"{dep.name}-h-1"]
+    assert rows[0]["Service"] == "h"
+    out = dep.run("logs", "--tail", "5", "h").stdout
+    assert f"{dep.name}-h-1 | hello-from-h" in out
+    dep.assert_converged()

@@ -126,7 +126,7 @@ def _skip_line(reader: _Reader) -> None:
 
 def _strip_comment(raw: str) -> str:
     for i, ch in enumerate(raw):
-        if ch == "#" and (i == 0 or raw[i - 1] in " \t"):
+        if ch == "#" and i > 0 and raw[i - 1] in " \t":
             return raw[:i]
     return raw
 

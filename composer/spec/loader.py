@@ -190,7 +190,9 @@ def _include(
                 extra.update(read_env_file(resolve_path(str(item), here, home)))
             sub_reader = FileReader({**extra, **reader.environ}, reader.interpolate)
         sub = _load_files(files, sub_reader, sources, warnings, home, base, chain)
-        absolutize_resources(sub, base, home)
+        # Compose resolves an included file's relative paths against its own
+        # directory, whatever project_directory says.
+        absolutize_resources(sub, os.path.dirname(files[0]), home)
         data = merge_included(data, sub, files[0])
     return data
 

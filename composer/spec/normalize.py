@@ -5,7 +5,6 @@ The result has the shape ``docker compose config --format json`` prints.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,10 +13,35 @@ from typing import Any
 from composer.errors import ConfigError, Location
 from composer.spec.canonical import to_mapping
 from composer.spec.dotenv import read_env_file
-from composer.spec.units import normalize_bytes, normalize_duration
+from composer.spec.fields import convert_units, finish_deploy, finish_limits
+from composer.spec.units import normalize_bytes
 
-_DURATIONS = ("interval", "timeout", "start_period", "start_interval")
-_SERVICE_BYTES = ("mem_limit", "mem_reservation", "memswap_limit", "shm_size")
+_OMIT_EMPTY = (
+    "environment",
+    "labels",
+    "annotations",
+    "ports",
+    "volumes",
+    "links",
+    "expose",
+    "dns",
+    "dns_search",
+    "dns_opt",
+    "tmpfs",
+    "cap_add",
+    "cap_drop",
+    "security_opt",
+    "sysctls",
+    "devices",
+    "secrets",
+    "configs",
+    "external_links",
+    "group_add",
+    "extra_hosts",
+    "volumes_from",
+    "profiles",
+    "depends_on",
+)
 _OMIT_FALSE = ("privileged", "read_only", "stdin_open", "tty")
 _REMOTE = ("http://", "https://", "git://", "git@", "github.com/", "ssh://")
 
@@ -119,8 +143,12 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
             else s
             for s in secrets
         ]
-    _units(out)
-    _deploy(out)
+    convert_units(out)
+    finish_deploy(out)
+    finish_limits(out)
+    for key in _OMIT_EMPTY:
+        if key in out and out[key] in ([], {}, None):
+            del out[key]
     _implicit_dependencies(out)
     return out
 
@@ -221,74 +249,6 @@ def _read_raw(path: str) -> dict[str, str]:
         key, sep, value = line.partition("=")
         if sep:
             out[key.strip()] = value
-    return out
-
-
-def _units(out: dict[str, Any]) -> None:
-    health = out.get("healthcheck")
-    if isinstance(health, dict):
-        out["healthcheck"] = {
-            k: normalize_duration(v) if k in _DURATIONS else v
-            for k, v in health.items()
-        }
-    if "stop_grace_period" in out:
-        out["stop_grace_period"] = normalize_duration(out["stop_grace_period"])
-    for key in _SERVICE_BYTES:
-        if key in out:
-            out[key] = normalize_bytes(out[key])
-    if "cpus" in out and isinstance(out["cpus"], str | int):
-        out["cpus"] = float(out["cpus"])
-    vols = out.get("volumes")
-    if isinstance(vols, list):
-        for i, vol in enumerate(vols):
-            tmpfs = vol.get("tmpfs") if isinstance(vol, dict) else None
-            if isinstance(tmpfs, dict) and "size" in tmpfs:
-                vols[i] = {
-                    **vol,
-                    "tmpfs": {**tmpfs, "size": normalize_bytes(tmpfs["size"])},
-                }
-
-
-def _deploy(out: dict[str, Any]) -> None:
-    deploy = out.get("deploy")
-    scale = out.get("scale")
-    if deploy is None and scale in (None, 1):
-        return
-    deploy = dict(deploy or {})
-    if scale is not None and "replicas" not in deploy:
-        deploy["replicas"] = scale
-    resources = dict(deploy.get("resources") or {})
-    for kind in ("limits", "reservations"):
-        spec = resources.get(kind)
-        if isinstance(spec, dict):
-            spec = dict(spec)
-            if "memory" in spec:
-                spec["memory"] = normalize_bytes(spec["memory"])
-            if isinstance(spec.get("devices"), list):
-                spec["devices"] = [_device_request(d) for d in spec["devices"]]
-            if isinstance(spec.get("cpus"), str | int):
-                with contextlib.suppress(ValueError):
-                    spec["cpus"] = float(spec["cpus"])
-            resources[kind] = spec
-    deploy["resources"] = resources
-    for key in ("restart_policy", "update_config", "rollback_config"):
-        policy = deploy.get(key)
-        if isinstance(policy, dict):
-            deploy[key] = {
-                k: normalize_duration(v) if k in ("delay", "window", "monitor") else v
-                for k, v in policy.items()
-            }
-    deploy.setdefault("placement", {})
-    out["deploy"] = deploy
-
-
-def _device_request(device: Any) -> Any:
-    """A GPU/device reservation; no count and no ids means all (-1)."""
-    if not isinstance(device, dict):
-        return device
-    out = dict(device)
-    if out.get("count") == "all" or ("count" not in out and not out.get("device_ids")):
-        out["count"] = -1
     return out
 
 

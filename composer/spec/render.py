@@ -24,7 +24,7 @@ def escape_dollars(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("$", "$$") if "$" in value else value
     if isinstance(value, Mapping):
-        return {k: escape_dollars(v) for k, v in value.items()}
+        return {escape_dollars(k): escape_dollars(v) for k, v in value.items()}
     if isinstance(value, list):
         return [escape_dollars(v) for v in value]
     return value

@@ -17,8 +17,10 @@ written to ``.cache/differential-report.txt`` together with every disagreement
 (input, first differing JSON path, both values); the test fails below
 ``AGREEMENT_THRESHOLD``.
 
-The reference's outputs are cached in ``.cache/differential/`` keyed by a hash
-of everything that can change them, so only composer runs on a warm cache.
+Both tools' outputs are cached in ``.cache/differential/`` keyed by a hash of
+everything that can change them (the input's files, arguments, variables and
+directory; for composer also its source, schema and libraries), so a rerun
+only runs what changed.  Runs go through a thread pool.
 
 Run as a script (``python tests/unit/test_differential.py``) to print the
 report without pytest.
@@ -26,10 +28,13 @@ report without pytest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -227,10 +232,17 @@ def case_inputs() -> list[Input]:
     return inputs
 
 
+def _natural(path: Path) -> tuple[int, str]:
+    """Order ``9-x`` before ``10-x``: by the number the directory starts with."""
+    name = path.parent.name
+    match = re.match(r"\d+", name)
+    return (int(match.group()) if match else 0, name)
+
+
 def own_inputs() -> list[Input]:
     """Our own inputs: one directory each with an ``input.yaml``."""
     inputs = []
-    for spec_file in sorted(OWN_INPUTS.glob("*/input.yaml")):
+    for spec_file in sorted(OWN_INPUTS.glob("*/input.yaml"), key=_natural):
         spec = yaml.safe_load(spec_file.read_text()) or {}
         directory = spec_file.parent
         inputs.append(
@@ -318,15 +330,13 @@ def run_tool(command: Sequence[str], item: Input) -> Outcome:
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
-def run_reference(item: Input) -> Outcome:
-    """The reference's outcome, from the cache when the input is unchanged."""
-    binary = reference_binary()
-    tool_id = f"{binary}:{binary.stat().st_size}"
+def cached_run(command: Sequence[str], tool_id: str, item: Input) -> Outcome:
+    """A tool's outcome, from the cache when neither tool nor input changed."""
     cached = CACHE_DIR / f"{item.key(tool_id)}.json"
     if cached.is_file():
         data = json.loads(cached.read_text())
         return Outcome(data["exit_code"], data["stdout"], data["stderr"])
-    outcome = run_tool([str(binary)], item)
+    outcome = run_tool(command, item)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", dir=CACHE_DIR, suffix=".tmp", delete=False
@@ -334,6 +344,48 @@ def run_reference(item: Input) -> Outcome:
         json.dump(outcome.__dict__, handle)
     os.replace(handle.name, cached)
     return outcome
+
+
+def run_reference(item: Input) -> Outcome:
+    """The reference's outcome; cached, since the reference never changes."""
+    binary = reference_binary()
+    return cached_run([str(binary)], f"{binary}:{binary.stat().st_size}", item)
+
+
+@functools.cache
+def composer_id() -> str | None:
+    """A hash of composer's source, schema and libraries, or None: do not cache.
+
+    composer's outcome is cached under this hash, so a rerun with an unchanged
+    composer is fast; any edit to its code or schema runs it again.  Set
+    ``COMPOSER_DIFF_NO_CACHE=1`` to always run it.  ``COMPOSER_DIFF_SOURCE``
+    names the package directory to hash when ``COMPOSER_DIFF_CLI`` runs
+    another build.
+    """
+    if os.environ.get("COMPOSER_DIFF_NO_CACHE"):
+        return None
+    source = Path(os.environ.get("COMPOSER_DIFF_SOURCE", REPO / "composer"))
+    digest = hashlib.sha256(" ".join(composer_command()).encode())
+    digest.update(sys.version.encode())
+    for name in ("PyYAML", "jsonschema", "typer", "click", "rich"):
+        digest.update(f"{name}={importlib.metadata.version(name)}".encode())
+    files = sorted(
+        p
+        for p in source.rglob("*")
+        if p.suffix in (".py", ".json") and "__pycache__" not in p.parts
+    )
+    for path in files:
+        digest.update(str(path.relative_to(source)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return f"composer:{digest.hexdigest()}"
+
+
+def run_composer(item: Input) -> Outcome:
+    """composer's outcome, cached while its source is unchanged."""
+    tool_id = composer_id()
+    if tool_id is None:
+        return run_tool(composer_command(), item)
+    return cached_run(composer_command(), tool_id, item)
 
 
 # ------------------------------------------------------------------ comparing
@@ -458,7 +510,7 @@ def judge(item: Input, reference: Outcome, composer: Outcome) -> Verdict:
 
 def judge_one(item: Input) -> Verdict:
     """Run both tools on one input and compare them."""
-    return judge(item, run_reference(item), run_tool(composer_command(), item))
+    return judge(item, run_reference(item), run_composer(item))
 
 
 # ------------------------------------------------------------------ reporting

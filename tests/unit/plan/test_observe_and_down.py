@@ -131,3 +131,13 @@ def test_undeclared_networks_and_volumes_are_reported_not_touched() -> None:
     assert result.empty
     assert any("app_old" in w for w in result.warnings)
     assert any("app_gone" in w for w in result.warnings)
+
+
+def test_unreachable_engine_is_a_clear_engine_error() -> None:
+    """No engine at the address: EngineError naming it, cause kept."""
+    from composer.engine.client import Engine
+    from composer.errors import EngineError
+
+    engine = Engine("unix:///nonexistent/docker.sock")
+    with pytest.raises(EngineError, match="cannot reach the Docker engine at unix:"):
+        observe(engine, "app")

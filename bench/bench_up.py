@@ -39,7 +39,7 @@ def compose_file(services: int, value: str) -> str:
             "    command: sleep 3600",
             "    stop_signal: SIGKILL",
             "    environment:",
-            f"      V: \"{value if n == 0 else 'fixed'}\"",
+            f'      V: "{value if n == 0 else "fixed"}"',
         ]
     return "\n".join(lines) + "\n"
 

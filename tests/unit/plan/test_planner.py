@@ -71,6 +71,24 @@ CASES = [
         top={"networks": {"one": {"name": "app_one"}, "two": {"name": "app_two"}}},
     ),
     Case(
+        "recreating a dependency restarts dependents that ask for it",
+        {
+            "db": dict(SLEEP, environment={"V": "2"}),
+            "web": dict(SLEEP, depends_on={"db": {"restart": True}}),
+            "api": dict(SLEEP, depends_on={"db": {}}),
+        },
+        lambda d: actual(
+            d,
+            (
+                container(_old({"db": dict(SLEEP, environment={"V": "1"})}), "db"),
+                container(d, "web"),
+                container(d, "api"),
+            ),
+        ),
+        [("recreate", "app-db-1"), ("restart", "app-web-1")],
+        diffs=["environment.V"],
+    ),
+    Case(
         "--no-recreate keeps a changed container",
         WEB2,
         lambda d: actual(d, (container(_old(WEB), "web"),)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,41 @@ def test_empty_and_non_mapping_files(tmp_path: Path) -> None:
 def test_no_files_found(tmp_path: Path) -> None:
     """Without any Compose file the error says so."""
     assert "no configuration file" in _errors(tmp_path)
+
+
+def test_compose_file_variable(tmp_path: Path) -> None:
+    """COMPOSE_FILE lists files separated by the path separator."""
+    _write(
+        tmp_path,
+        {
+            "one.yml": "services:\n  a:\n    image: a\n",
+            "two.yml": "services:\n  a:\n    image: b\n",
+        },
+    )
+    project = _load(tmp_path, {"COMPOSE_FILE": f"one.yml{os.pathsep}two.yml"})
+    assert project.services["a"]["image"] == "b"
+
+
+def test_include_and_extends_cycles(tmp_path: Path) -> None:
+    """Cycles in include and extends are errors, not hangs."""
+    _write(tmp_path, {"compose.yaml": "include: [compose.yaml]\nservices: {}\n"})
+    assert "include cycle" in _errors(tmp_path)
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  a:\n    extends: b\n    image: x\n"
+                "  b:\n    extends: a\n    image: y\n"
+            )
+        },
+    )
+    assert "circular extends" in _errors(tmp_path)
+
+
+def test_required_variable_and_bad_template(tmp_path: Path) -> None:
+    """A missing required variable names it; a bad ${ names the key."""
+    _write(tmp_path, {"compose.yaml": "services:\n  s:\n    image: ${IMG:?set it}\n"})
+    assert "required variable IMG is missing a value: set it" in _errors(tmp_path)
+    _write(tmp_path, {"compose.yaml": "services:\n  s:\n    image: a\nx-bad: ${\n"})
+    text = _errors(tmp_path)
+    assert "interpolation" in text and "x-bad" in text

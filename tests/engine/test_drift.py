@@ -18,6 +18,7 @@ from test_watch import (  # noqa: F401
     Watcher,
     dep_fixture,
     finish,
+    ids,
     start_fixture,
     wait_until,
 )
@@ -76,12 +77,12 @@ def test_removed_container_is_recreated(
     watcher = start(dep, "reconcile", "--debounce", "100")
     watcher.wait_for("pass 1", 30)
     victim = f"{dep.name}-never-1"
-    old = dep.ids()[victim]
+    old = ids(dep)[victim]
     docker.from_env().api.remove_container(victim, force=True)
     began = time.monotonic()
     wait_until(lambda: state(victim) == "running", 15, watcher.text)
     assert time.monotonic() - began < 10
-    assert dep.ids()[victim] != old
+    assert ids(dep)[victim] != old
     finish(dep, watcher)
 
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 import pytest
 from reconcile_support import COMPOSER, Deployment
-from test_watch import dep_fixture, lease_exists, wait_until  # noqa: F401
+from test_watch import dep_fixture, ids, lease_exists, wait_until  # noqa: F401
 
 from composer.engine.client import Engine
 from composer.engine.lease import acquire, hold, read_holder
@@ -142,4 +142,4 @@ def test_lease_is_invisible_to_observe_and_down(dep: Deployment) -> None:
         lease.release()
     dep.run("down", "-t", "0")
     assert not lease_exists(dep.name)
-    wait_until(lambda: not dep.ids(), 10)
+    wait_until(lambda: not ids(dep), 10)

@@ -89,6 +89,14 @@ def env_of(name: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in config["Env"])
 
 
+def ids(dep: Deployment) -> dict[str, str]:
+    """Container ID by name for the project, from one list request."""
+    found = docker.from_env().api.containers(
+        all=True, filters={"label": f"com.docker.compose.project={dep.name}"}
+    )
+    return {str(c["Names"][0]).lstrip("/"): str(c["Id"]) for c in found}
+
+
 def lease_exists(project: str) -> bool:
     """Whether the project's lease container is present."""
     found = docker.from_env().containers.list(
@@ -163,24 +171,24 @@ def test_edits_recreate_only_the_edited_service(
     dep.write("FROM_FILE=a\n", "web.env")
     watcher = start(dep, "watch", "--debounce", "100")
     watcher.wait_for("applied", 60)
-    first = dep.ids()
+    first = ids(dep)
     assert set(first) == {f"{dep.name}-web-1", f"{dep.name}-db-1"}
     web, db = f"{dep.name}-web-1", f"{dep.name}-db-1"
 
     dep.write(TWO.replace("GREETING: hello", "GREETING: bonjour"))
     wait_until(lambda: env_of(web).get("GREETING") == "bonjour", 20, watcher.text)
-    assert dep.ids()[db] == first[db]
-    assert dep.ids()[web] != first[web]
+    assert ids(dep)[db] == first[db]
+    assert ids(dep)[web] != first[web]
 
-    second = dep.ids()
+    second = ids(dep)
     dep.write("TAG=two\n", ".env")
     wait_until(lambda: env_of(web).get("FROM_DOTENV") == "two", 20, watcher.text)
-    assert dep.ids()[db] == second[db]
+    assert ids(dep)[db] == second[db]
 
-    third = dep.ids()
+    third = ids(dep)
     dep.write("FROM_FILE=b\n", "web.env")
     wait_until(lambda: env_of(web).get("FROM_FILE") == "b", 20, watcher.text)
-    assert dep.ids()[db] == third[db]
+    assert ids(dep)[db] == third[db]
     assert "web.env changed" in watcher.text()
     finish(dep, watcher)
 
@@ -212,7 +220,7 @@ def test_invalid_save_changes_nothing_then_next_converges(
     dep.write("TAG=one\n", ".env")
     dep.write("FROM_FILE=a\n", "web.env")
     dep.up()
-    before = dep.ids()
+    before = ids(dep)
     watcher = start(dep, "up", "--watch", "-t", "0")
     watcher.wait_for("pass 1", 30)
 
@@ -221,13 +229,13 @@ def test_invalid_save_changes_nothing_then_next_converges(
     text = watcher.text()
     assert "compose.yaml:16:" in text, text
     time.sleep(1)
-    assert dep.ids() == before
+    assert ids(dep) == before
 
     dep.write(TWO.replace("ROLE: db", "ROLE: primary"))
     wait_until(
         lambda: env_of(f"{dep.name}-db-1").get("ROLE") == "primary", 20, watcher.text
     )
-    assert dep.ids()[f"{dep.name}-web-1"] == before[f"{dep.name}-web-1"]
+    assert ids(dep)[f"{dep.name}-web-1"] == before[f"{dep.name}-web-1"]
     finish(dep, watcher)
 
 
@@ -264,7 +272,7 @@ def test_sync_rule_copies_edited_files(
         return str(result.output.decode()) if result.exit_code == 0 else ""
 
     wait_until(lambda: content("/app/page.txt") == "v1\n", 20, watcher.text)
-    before = dep.ids()
+    before = ids(dep)
     dep.write("v2\n", "src/page.txt")
     dep.write("scratch\n", "src/notes.log")
     (dep.path / "src" / "sub").mkdir()
@@ -272,7 +280,7 @@ def test_sync_rule_copies_edited_files(
     wait_until(lambda: content("/app/page.txt") == "v2\n", 20, watcher.text)
     wait_until(lambda: content("/app/sub/inner.txt") == "deep\n", 20, watcher.text)
     assert content("/app/notes.log") == ""
-    assert dep.ids() == before
+    assert ids(dep) == before
     finish(dep, watcher)
 
 
@@ -311,7 +319,7 @@ def test_rebuild_rule_rebuilds_only_its_service(
         watcher = start(dep, "up", "--build", "--watch", "-t", "0")
         watcher.wait_for("pass 1", 120)
         api, ui = f"{dep.name}-api-1", f"{dep.name}-ui-1"
-        before = dep.ids()
+        before = ids(dep)
         api_image = client.images.get(f"{dep.name}-api:dev").id
 
         def served() -> str:
@@ -324,7 +332,7 @@ def test_rebuild_rule_rebuilds_only_its_service(
         assert served() == "ui 1\n"
         dep.write("ui 2\n", "ui/u.txt")
         wait_until(lambda: served() == "ui 2\n", 60, watcher.text)
-        after = dep.ids()
+        after = ids(dep)
         assert after[api] == before[api]
         assert after[ui] != before[ui]
         assert client.images.get(f"{dep.name}-api:dev").id == api_image
@@ -375,7 +383,7 @@ def test_sync_exec_and_restart_rules(
     dep.write("two\n", "src/a.txt")
     wait_until(lambda: read("/app/copied.txt") == "two\n", 20, watcher.text)
 
-    ident = dep.ids()[name]
+    ident = ids(dep)[name]
     started = client.api.inspect_container(name)["State"]["StartedAt"]
     dep.write("x=2\n", "conf/app.conf")
     wait_until(
@@ -383,6 +391,6 @@ def test_sync_exec_and_restart_rules(
         20,
         watcher.text,
     )
-    assert dep.ids()[name] == ident
+    assert ids(dep)[name] == ident
     watcher.wait_for("restarted", 10)
     finish(dep, watcher)

@@ -1,1 +1,13 @@
-"""Watch stage: file and engine events mark a project dirty; one loop converges."""
+"""Watch stage: file and engine events mark a project dirty; one loop converges.
+
+What this stage promises: every file the project was loaded from is watched
+(through its directory, so files created later count); an event only marks
+the project dirty; one loop debounces, reloads, plans with the shared planner
+and applies under the project's lease; an invalid save changes nothing and
+keeps the last good state; drift seen on the engine is repaired within the
+limits of each service's restart policy, and a crash loop is backed off.
+"""
+
+from composer.watch.loop import Loop, LoopOptions, PassReporter, PassResult
+
+__all__ = ["Loop", "LoopOptions", "PassReporter", "PassResult"]

@@ -257,8 +257,10 @@ VALID: list[tuple[str, str]] = [
             deploy:
             networks: {front: null}
             environment: {EMPTY: null}
+            develop:
         networks: {front: null}
         volumes: {data: null}
+        include:
         """,
     ),
     (

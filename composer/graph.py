@@ -27,14 +27,6 @@ log = logging.getLogger(__name__)
 FileDigest = Callable[[str], str]
 
 
-class NodeKind(StrEnum):
-    """The kinds of object the desired state holds."""
-
-    NETWORK = "network"
-    VOLUME = "volume"
-    CONTAINER = "container"
-
-
 class Condition(StrEnum):
     """A ``depends_on`` condition."""
 
@@ -186,6 +178,7 @@ def build_desired(
     order = _topological(edges)
     selected = _selection(opts, edges, all_services)
 
+    sections = inline_sections(project)
     services: dict[str, ServiceNode] = {}
     for name in order:
         svc = all_services[name]
@@ -197,7 +190,7 @@ def build_desired(
             dependencies=edges[name],
             networks=tuple((svc.get("networks") or {}).keys()),
             volumes=_named_volumes(svc),
-            file_digests=_file_digests(svc, project, digest),
+            file_digests=_file_digests(svc, sections, digest),
             build_digest=_build_digest(svc, name, selected),
             default_image=f"{project.name}-{name}" if "build" in svc else "",
         )
@@ -210,7 +203,7 @@ def build_desired(
         services=services,
         order=order,
         selected=selected,
-        sections={k: project.section(k) for k in ("secrets", "configs")},
+        sections=sections,
     )
 
 
@@ -334,20 +327,36 @@ def _named_volumes(svc: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _file_digests(
-    svc: Mapping[str, Any], project: Project, digest: FileDigest
+    svc: Mapping[str, Any], sections: Mapping[str, Any], digest: FileDigest
 ) -> dict[str, str]:
     out: dict[str, str] = {}
     for section in ("secrets", "configs"):
-        top = project.section(section)
+        top = sections[section]
         for ref in svc.get(section) or ():
             source = ref.get("source") if isinstance(ref, Mapping) else str(ref)
-            path = (top.get(str(source)) or {}).get("file")
-            if path:
-                out[f"{section}.{source}"] = digest(str(path))
+            spec = top.get(str(source)) or {}
+            if spec.get("file"):
+                out[f"{section}.{source}"] = digest(str(spec["file"]))
+            elif "content" in spec:
+                content = str(spec["content"]).encode()
+                out[f"{section}.{source}"] = hashlib.sha256(content).hexdigest()
     for entry in svc.get("env_file") or ():
         path = entry.get("path") if isinstance(entry, Mapping) else str(entry)
         if path and Path(str(path)).exists():
             out[f"env_file.{path}"] = digest(str(path))
+    return out
+
+
+def inline_sections(project: Project) -> dict[str, dict[str, Any]]:
+    """Secrets and configs, ``environment`` sources resolved to ``content``."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("secrets", "configs"):
+        out[name] = {}
+        for key, spec in project.section(name).items():
+            spec = dict(spec or {})
+            if spec.get("environment") and "content" not in spec:
+                spec["content"] = project.environment.get(str(spec["environment"]), "")
+            out[name][key] = spec
     return out
 
 

@@ -12,6 +12,7 @@ from composer.engine.spec import (
     Attachment,
     ContainerSpec,
     Healthcheck,
+    InjectedFile,
     Mount,
     NetworkSpec,
     PortBinding,
@@ -177,6 +178,7 @@ def container_spec(
         ipc=d.get("ipc"),
         group_add=tuple(str(g) for g in d.get("group_add") or ()),
         devices=tuple(_device(x) for x in d.get("devices") or ()),
+        files=_injected(desired, node),
     )
 
 
@@ -257,18 +259,36 @@ def _mounts(desired: Desired, node: ServiceNode) -> tuple[Mount, ...]:
             )
         )
     for section in ("secrets", "configs"):
-        # TODO(#4): configs with `content` or `environment` need a file written.
         top = _section(desired, node, section)
         for ref in d.get(section) or ():
             source = str(ref.get("source"))
             path = (top.get(source) or {}).get("file")
-            if not path:
-                continue
-            default = f"/run/secrets/{source}" if section == "secrets" else f"/{source}"
-            target = str(ref.get("target") or default)
-            if section == "secrets" and not target.startswith("/"):
-                target = f"/run/secrets/{target}"
-            out.append(Mount("bind", target, str(path), read_only=True))
+            if path:
+                target = _target(section, ref)
+                out.append(Mount("bind", target, str(path), read_only=True))
+    return tuple(out)
+
+
+def _target(section: str, ref: Mapping[str, Any]) -> str:
+    source = str(ref.get("source"))
+    default = f"/run/secrets/{source}" if section == "secrets" else f"/{source}"
+    target = str(ref.get("target") or default)
+    if section == "secrets" and not target.startswith("/"):
+        target = f"/run/secrets/{target}"
+    return target
+
+
+def _injected(desired: Desired, node: ServiceNode) -> tuple[InjectedFile, ...]:
+    """Secrets and configs given inline or from the environment."""
+    out: list[InjectedFile] = []
+    for section in ("secrets", "configs"):
+        top = _section(desired, node, section)
+        for ref in node.definition.get(section) or ():
+            spec = top.get(str(ref.get("source"))) or {}
+            if "content" in spec and not spec.get("file"):
+                mode = int(str(ref.get("mode", "444")), 8)
+                content = str(spec["content"]).encode()
+                out.append(InjectedFile(_target(section, ref), content, mode))
     return tuple(out)
 
 

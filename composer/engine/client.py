@@ -7,8 +7,10 @@ version negotiation request is made.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import tarfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +21,12 @@ import docker
 import docker.errors
 import requests
 
-from composer.engine.spec import ContainerSpec, NetworkSpec, VolumeSpec
+from composer.engine.spec import (
+    ContainerSpec,
+    InjectedFile,
+    NetworkSpec,
+    VolumeSpec,
+)
 from composer.errors import EngineError
 
 log = logging.getLogger(__name__)
@@ -198,6 +205,8 @@ class Engine:
                     aliases=list(net.aliases) or None,
                     ipv4_address=net.ipv4_address,
                 )
+            if spec.files:
+                self.api.put_archive(ident, "/", _archive(spec.files))
         return ident
 
     def _host_config(self, spec: ContainerSpec) -> Any:
@@ -327,6 +336,26 @@ def _healthcheck(spec: ContainerSpec) -> dict[str, Any] | None:
         if value is not None:
             out[key] = value
     return out
+
+
+def _archive(files: tuple[InjectedFile, ...]) -> bytes:
+    """A tar of the files, with their parent directories, rooted at ``/``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        made: set[str] = set()
+        for f in files:
+            parts = f.target.strip("/").split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder not in made:
+                    made.add(folder)
+                    info = tarfile.TarInfo(folder)
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(info)
+            info = tarfile.TarInfo("/".join(parts))
+            info.size, info.mode = len(f.content), f.mode
+            tar.addfile(info, io.BytesIO(f.content))
+    return buffer.getvalue()
 
 
 def _pool(config: Mapping[str, str]) -> Any:

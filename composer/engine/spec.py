@@ -54,6 +54,15 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class InjectedFile:
+    """A file copied into the container before it starts (inline content)."""
+
+    target: str
+    content: bytes
+    mode: int = 0o444
+
+
+@dataclass(frozen=True)
 class PortBinding:
     """One published port: container port/protocol to a host port or range."""
 
@@ -125,6 +134,7 @@ class ContainerSpec:
     ipc: str | None = None
     group_add: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
+    files: tuple[InjectedFile, ...] = ()
 
     def exposed_ports(self) -> list[Any]:
         """Container ports to expose, as the SDK wants them."""

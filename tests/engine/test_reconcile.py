@@ -504,3 +504,38 @@ services:
     out = dep.run("logs", "--tail", "5", "h").stdout
     assert f"{dep.name}-h-1 | hello-from-h" in out
     dep.assert_converged()
+
+
+def test_inline_config_and_environment_secret(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inline and environment-sourced configs/secrets are written and tracked."""
+    dep = deployment
+    dep.write(
+        """
+name: @P@
+services:
+  a:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    configs: [{source: c, target: /etc/c.txt}]
+    secrets: [s]
+configs:
+  c: {content: "inline"}
+secrets:
+  s: {environment: CT_SECRET}
+"""
+    )
+    monkeypatch.setenv("CT_SECRET", "one")
+    dep.up()
+    a = docker.from_env().containers.get(f"{dep.name}-a-1")
+    assert a.exec_run(["cat", "/etc/c.txt"]).output == b"inline"
+    assert a.exec_run(["cat", "/run/secrets/s"]).output == b"one"
+    monkeypatch.setenv("CT_SECRET", "two")
+    steps = dep.diff_json()["steps"]
+    assert [d["path"] for d in steps[0]["diffs"]] == ["content of secrets.s"]
+    dep.up()
+    a = docker.from_env().containers.get(f"{dep.name}-a-1")
+    assert a.exec_run(["cat", "/run/secrets/s"]).output == b"two"
+    dep.assert_converged()

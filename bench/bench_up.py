@@ -47,14 +47,16 @@ def compose_file(services: int, value: str) -> str:
 def run(cmd: list[str], cwd: Path, project: str, *args: str) -> float:
     """Run one command; return its wall time in seconds."""
     began = time.perf_counter()
-    subprocess.run(
+    proc = subprocess.run(
         [*cmd, "-p", project, *args],
         cwd=cwd,
-        check=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} {' '.join(args)} failed:\n{proc.stderr}")
     return time.perf_counter() - began
 
 

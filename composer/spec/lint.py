@@ -102,7 +102,8 @@ def _environment(value: Any, path: KeyPath, source: SourceMap) -> Iterator[Diagn
 
 def _check_name(name: str, path: KeyPath, source: SourceMap) -> Iterator[Diagnostic]:
     """Yield a warning if ``name`` is not a valid variable name."""
-    if is_valid_variable_name(name):
+    if is_valid_variable_name(name) or "$" in name:
+        # A `$` is only left when interpolation is off; the name is unknown.
         return
     suggestion = suggest_variable_name(name)
     message = f"`{name}` is not a valid variable name"

@@ -114,7 +114,7 @@ def test_clean_file_has_no_warnings(lint: Check) -> None:
             services:
               web:
                 image: nginx
-                environment: [A=1, B, C=with space]
+                environment: [A=1, B, C=with space, "${NAME}=1"]
             """
         )
         == []

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composer.graph import ServiceNode
-from composer.plan.model import FieldDiff
+from composer.plan.model import FieldDiff, secret_name
 
 #: Keys that change how many containers run or when, not what a container is.
 _IGNORED = ("build", "pull_policy", "scale", "depends_on", "profiles", "develop")
@@ -66,7 +66,15 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldDiff, 
     if old.get("image_id") != new.get("image_id"):
         out.append(FieldDiff("image ID", old.get("image_id"), new.get("image_id")))
     _walk(old.get("files") or {}, new.get("files") or {}, "content of ", out)
-    return tuple(out)
+    return tuple(_flag_secret(d) for d in out)
+
+
+def _flag_secret(diff: FieldDiff) -> FieldDiff:
+    """Mark ``environment.DB_PASSWORD`` and the like as sensitive."""
+    head, _, name = diff.path.partition(".")
+    if head == "environment" and secret_name(name):
+        return FieldDiff(diff.path, diff.old, diff.new, sensitive=True)
+    return diff
 
 
 def _walk(old: Any, new: Any, path: str, out: list[FieldDiff]) -> None:

@@ -46,6 +46,8 @@ class FieldDiff:
     path: str
     old: Any = None
     new: Any = None
+    #: The values are secret: output shows that they changed, never what they are.
+    sensitive: bool = False
 
     @property
     def change(self) -> str:
@@ -57,12 +59,29 @@ class FieldDiff:
         return "changed"
 
     def describe(self) -> str:
-        """The difference as one readable line."""
+        """The difference as one readable line (secret values masked)."""
+        old, new = self.shown_values()
         if self.change == "added":
-            return f"{self.path}: added {_show(self.new)}"
+            return f"{self.path}: added {_show(new)}"
         if self.change == "removed":
-            return f"{self.path}: removed (was {_show(self.old)})"
-        return f"{self.path}: {_show(self.old)} -> {_show(self.new)}"
+            return f"{self.path}: removed (was {_show(old)})"
+        if self.sensitive:
+            return f"{self.path}: {_show(old)} -> {_show(new)} (value changed)"
+        return f"{self.path}: {_show(old)} -> {_show(new)}"
+
+    def shown_values(self) -> tuple[Any, Any]:
+        """The old and new values as output may show them."""
+        if not self.sensitive:
+            return self.old, self.new
+        return _mask(self.old), _mask(self.new)
+
+    def to_json(self) -> dict[str, Any]:
+        """The difference as plain JSON data (see schemas/plan.schema.json)."""
+        old, new = self.shown_values()
+        out = {"path": self.path, "change": self.change, "old": old, "new": new}
+        if self.sensitive:
+            out["sensitive"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -88,10 +107,7 @@ class Step:
             "number": self.number,
             "container_id": self.container_id,
             "reason": self.reason,
-            "diffs": [
-                {"path": d.path, "change": d.change, "old": d.old, "new": d.new}
-                for d in self.diffs
-            ],
+            "diffs": [d.to_json() for d in self.diffs],
         }
 
 
@@ -131,6 +147,24 @@ class Plan:
             "problems": list(self.problems),
             "warnings": list(self.warnings),
         }
+
+
+#: Parts of a variable name that mark its value as secret.
+SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "KEY")
+
+
+def secret_name(name: str) -> bool:
+    """Whether a variable's name says its value is secret (``DB_PASSWORD``)."""
+    upper = name.upper()
+    return any(word in upper for word in SECRET_WORDS)
+
+
+#: What output shows in place of a secret value.
+MASK = "********"
+
+
+def _mask(value: Any) -> Any:
+    return None if value is None else MASK
 
 
 def _show(value: Any) -> str:

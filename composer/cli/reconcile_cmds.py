@@ -25,11 +25,15 @@ from composer.cli.watch_cmds import LockTimeout, run_watch, watch_options
 from composer.engine.apply import ApplyOptions
 from composer.engine.lease import DEFAULT_TIMEOUT
 from composer.errors import ApplyError, ExitCode
+from composer.gitops.masking import mask_plan, secrets_of
 from composer.plan import DownOptions, PlanOptions, plan, plan_down
 from composer.watch.converge import down_locked, up_locked
 
 Services = Annotated[
     list[str] | None, typer.Argument(help="Services (with their dependencies).")
+]
+ShowValues = Annotated[
+    bool, typer.Option("--show-values", help="Show secret values in the plan.")
 ]
 Timeout = Annotated[
     int | None,
@@ -85,6 +89,7 @@ def up(
     build: BuildFlag = False,
     no_build: NoBuildFlag = False,
     pull: PullFlag = None,
+    show_values: ShowValues = False,
 ) -> None:
     """Plan, print the plan, and apply it."""
     opts = global_options(ctx)
@@ -101,7 +106,7 @@ def up(
     )
     the_plan = plan(state.desired, state.actual, plan_options)
     console = _console()
-    render_plan(the_plan, console)
+    render_plan(mask_plan(the_plan, secrets_of(state.project), show_values), console)
     if the_plan.problems:
         raise ApplyError("; ".join(the_plan.problems))
     if the_plan.empty and not wait:
@@ -147,6 +152,7 @@ def diff(
     build: BuildFlag = False,
     no_build: NoBuildFlag = False,
     pull: PullFlag = None,
+    show_values: ShowValues = False,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     opts = global_options(ctx)
@@ -162,6 +168,7 @@ def diff(
             image_options(build, no_build, pull),
         ),
     )
+    the_plan = mask_plan(the_plan, secrets_of(state.project), show_values)
     if output == "json":
         sys.stdout.write(plan_json(the_plan) + "\n")
     else:

@@ -1,0 +1,145 @@
+"""Which values of a project are secret, and a plan with those values masked.
+
+Secret are: the contents of ``secrets`` files, every value read from an
+``env_file``, and variables whose names look secret (``*PASSWORD*``,
+``*TOKEN*``, ``*SECRET*``, ``*KEY*``).  A masked field still shows that it
+changed; only its values are hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from composer.errors import ConfigError
+from composer.plan.model import MASK, FieldDiff, Plan, Step, secret_name
+from composer.spec.dotenv import read_env_file
+from composer.spec.project import LoadOptions, Project
+from composer.watch.sources import project_sources
+
+log = logging.getLogger(__name__)
+
+#: Shorter values are too common to hide wherever they appear in text.
+_MIN_VALUE = 4
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Names of secret variables and the secret values themselves."""
+
+    names: frozenset[str] = frozenset()
+    values: frozenset[str] = frozenset()
+
+    def hides(self, path: str, value: Any) -> bool:
+        """Whether a field at ``path`` holding ``value`` must be masked."""
+        head, _, name = path.partition(".")
+        if head == "environment" and (secret_name(name) or name in self.names):
+            return True
+        if value is None:
+            return False
+        text = value if isinstance(value, str) else repr(value)
+        return any(secret in text for secret in self.values)
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret value replaced by the mask."""
+        for secret in sorted(self.values, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
+
+def secrets_of(project: Project) -> Secrets:
+    """Collect the secret names and values of a loaded project."""
+    names: set[str] = set()
+    values: set[str] = set()
+    for spec in project.section("secrets").values():
+        path = spec.get("file") if isinstance(spec, Mapping) else None
+        content = _read(str(path)) if path else None
+        if content:
+            values.update(_pieces(content))
+    for path in _env_files(project):
+        try:
+            found = read_env_file(path, project.environment)
+        except ConfigError:
+            continue
+        names.update(found)
+        values.update(v for v in found.values() if v)
+    for service in project.services.values():
+        env = service.get("environment") or {}
+        for key, value in env.items() if isinstance(env, Mapping) else ():
+            if secret_name(str(key)) and value:
+                values.add(str(value))
+    return Secrets(
+        frozenset(names), frozenset(v for v in values if len(v) >= _MIN_VALUE)
+    )
+
+
+def mask_plan(plan: Plan, secrets: Secrets, show_values: bool = False) -> Plan:
+    """The plan with secret values flagged for masking (none with show_values)."""
+    steps = tuple(_step(step, secrets, show_values) for step in plan.steps)
+    if show_values:
+        return dataclasses.replace(plan, steps=steps)
+    return dataclasses.replace(
+        plan,
+        steps=steps,
+        problems=tuple(secrets.scrub(p) for p in plan.problems),
+        warnings=tuple(secrets.scrub(w) for w in plan.warnings),
+    )
+
+
+def _step(step: Step, secrets: Secrets, show_values: bool) -> Step:
+    diffs = tuple(_diff(d, secrets, show_values) for d in step.diffs)
+    reason = step.reason if show_values else secrets.scrub(step.reason)
+    return dataclasses.replace(step, diffs=diffs, reason=reason)
+
+
+def _diff(diff: FieldDiff, secrets: Secrets, show_values: bool) -> FieldDiff:
+    if show_values:
+        sensitive = False
+    else:
+        sensitive = (
+            diff.sensitive
+            or secrets.hides(diff.path, diff.old)
+            or secrets.hides(diff.path, diff.new)
+        )
+    return dataclasses.replace(diff, sensitive=sensitive)
+
+
+def _env_files(project: Project) -> Iterable[str]:
+    """The env files of the project's services (the Project drops their paths)."""
+    sources = project_sources(project, LoadOptions(cwd=project.working_dir))
+    for path in sorted(sources.files):
+        name = os.path.basename(path)
+        if path in project.config_files or path in project.source_files:
+            continue
+        if name == ".env" and os.path.dirname(path) == project.working_dir:
+            continue  # interpolation variables, not container environment
+        if os.path.isfile(path) and not _is_secret_or_config(project, path):
+            yield path
+
+
+def _is_secret_or_config(project: Project, path: str) -> bool:
+    for section in ("secrets", "configs"):
+        for spec in project.section(section).values():
+            if isinstance(spec, Mapping) and spec.get("file") == path:
+                return True
+    return False
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        log.debug("secret file %s is unreadable; not masked by value", path)
+        return None
+
+
+def _pieces(content: str) -> set[str]:
+    """The whole content, and each non-empty line of it."""
+    out = {content.strip()}
+    out.update(line.strip() for line in content.splitlines() if line.strip())
+    return out

@@ -63,6 +63,7 @@ AGREEMENT_THRESHOLD = 0.95
 # composer's exit status for invalid configuration (issue 3).
 INVALID_EXIT = 3
 RUN_TIMEOUT = 60.0
+TIMED_OUT = -1
 # Bump when the way reference runs are made or stored changes.
 CACHE_FORMAT = "1"
 
@@ -135,7 +136,7 @@ class Input:
     root: Path
     group: str
     extra_files: tuple[Path, ...] = ()
-    timeout: float = RUN_TIMEOUT
+    reference_timeout: float = RUN_TIMEOUT
 
     def key(self, tool_id: str) -> str:
         """Hash of everything that can change a tool's answer for this input."""
@@ -147,7 +148,7 @@ class Input:
             "args": list(self.args),
             "env": dict(sorted(self.env.items())),
             "home": str(HOME_DIR),
-            "timeout": self.timeout,
+            "reference_timeout": self.reference_timeout,
         }
         digest.update(json.dumps(header, sort_keys=True).encode())
         files = sorted(p for p in self.root.rglob("*") if p.is_file())
@@ -253,7 +254,7 @@ def own_inputs() -> list[Input]:
                 env={str(k): str(v) for k, v in (spec.get("env") or {}).items()},
                 root=directory,
                 group="own",
-                timeout=float(spec.get("timeout", RUN_TIMEOUT)),
+                reference_timeout=float(spec.get("reference_timeout", RUN_TIMEOUT)),
             )
         )
     return inputs
@@ -307,7 +308,9 @@ def split_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return before, after
 
 
-def run_tool(command: Sequence[str], item: Input) -> Outcome:
+def run_tool(
+    command: Sequence[str], item: Input, timeout: float = RUN_TIMEOUT
+) -> Outcome:
     """Run ``config --format json`` of one tool on one input."""
     before, after = split_args(item.args)
     HOME_DIR.mkdir(parents=True, exist_ok=True)
@@ -322,21 +325,25 @@ def run_tool(command: Sequence[str], item: Input) -> Outcome:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=item.timeout,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return Outcome(-1, "", f"timed out after {item.timeout:.0f} s")
+        return Outcome(TIMED_OUT, "", f"timed out after {timeout:.0f} s")
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
-def cached_run(command: Sequence[str], tool_id: str, item: Input) -> Outcome:
+def cached_run(
+    command: Sequence[str], tool_id: str, item: Input, timeout: float = RUN_TIMEOUT
+) -> Outcome:
     """A tool's outcome, from the cache when neither tool nor input changed."""
     cached = CACHE_DIR / f"{item.key(tool_id)}.json"
     if cached.is_file():
         data = json.loads(cached.read_text())
         return Outcome(data["exit_code"], data["stdout"], data["stderr"])
-    outcome = run_tool(command, item)
+    outcome = run_tool(command, item, timeout)
+    if outcome.exit_code == TIMED_OUT and timeout >= RUN_TIMEOUT:
+        return outcome  # probably a busy machine: try again next time
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", dir=CACHE_DIR, suffix=".tmp", delete=False
@@ -349,7 +356,8 @@ def cached_run(command: Sequence[str], tool_id: str, item: Input) -> Outcome:
 def run_reference(item: Input) -> Outcome:
     """The reference's outcome; cached, since the reference never changes."""
     binary = reference_binary()
-    return cached_run([str(binary)], f"{binary}:{binary.stat().st_size}", item)
+    tool_id = f"{binary}:{binary.stat().st_size}"
+    return cached_run([str(binary)], tool_id, item, item.reference_timeout)
 
 
 @functools.cache

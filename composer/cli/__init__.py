@@ -12,6 +12,7 @@ import click
 from composer.cli import (  # noqa: F401
     config_cmd,
     exec_cmds,
+    gitops_cmds,
     image_cmds,
     inspect_cmds,
     lifecycle_cmds,

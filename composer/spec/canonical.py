@@ -7,7 +7,6 @@ published: 8080}`` are recognised as the same port.  Paths stay as written;
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from composer.spec.ports import parse_port
@@ -46,13 +45,44 @@ def to_mapping(
 
 
 def shell_words(value: Any) -> Any:
-    """A command given as one string split as a POSIX shell would."""
-    if isinstance(value, str):
-        try:
-            return shlex.split(value)
-        except ValueError:
-            return value.split()
-    return value
+    """A command given as one string, split into words as Compose splits it.
+
+    Quotes group words; a backslash outside single quotes takes the next
+    character literally, inside double quotes too.
+    """
+    if not isinstance(value, str):
+        return value
+    words: list[str] = []
+    current: list[str] = []
+    in_word = False
+    quote = ""
+    escaped = False
+    for ch in value:
+        if escaped:
+            current.append(ch)
+            escaped = False
+            in_word = True
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = ""
+            else:
+                current.append(ch)
+        elif ch in "'\"":
+            quote = ch
+            in_word = True
+        elif ch.isspace():
+            if in_word:
+                words.append("".join(current))
+                current = []
+                in_word = False
+        else:
+            current.append(ch)
+            in_word = True
+    if in_word:
+        words.append("".join(current))
+    return words
 
 
 def canonical_service(svc: dict[str, Any]) -> dict[str, Any]:

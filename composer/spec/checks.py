@@ -96,7 +96,8 @@ def _dependencies(
                     f'"{dep.split("=", 1)[0]}=..." looks like an environment '
                     "variable: is `environment:` missing?"
                 )
-        if required:
+        # An optional dependency may be disabled by a profile, but it must exist.
+        if required or dep not in data.disabled:
             found.errors.append(_diag(data, "C160", message, path, hint))
         else:
             found.warnings.append(

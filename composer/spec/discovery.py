@@ -124,6 +124,10 @@ def read_project_env(
 ) -> dict[str, str]:
     """The interpolation environment: env files overlaid by the shell."""
     merged: dict[str, str] = {}
+    if not env_files and environ.get("COMPOSE_ENV_FILES"):
+        env_files = tuple(
+            f.strip() for f in environ["COMPOSE_ENV_FILES"].split(",") if f.strip()
+        )
     if env_files:
         for name in env_files:
             path = os.path.abspath(os.path.join(cwd, name))

@@ -190,9 +190,10 @@ def _include(
                 extra.update(read_env_file(resolve_path(str(item), here, home)))
             sub_reader = FileReader({**extra, **reader.environ}, reader.interpolate)
         sub = _load_files(files, sub_reader, sources, warnings, home, base, chain)
-        # Compose resolves an included file's relative paths against its own
-        # directory, whatever project_directory says.
-        absolutize_resources(sub, os.path.dirname(files[0]), home)
+        # Compose resolves against project_directory when that directory
+        # exists, and against the included file's own directory otherwise.
+        anchor = base if os.path.isdir(base) else os.path.dirname(files[0])
+        absolutize_resources(sub, anchor, home)
         data = merge_included(data, sub, files[0])
     return data
 

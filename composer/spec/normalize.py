@@ -126,6 +126,8 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
     if not out.get("networks") and not out.get("network_mode"):
         out["networks"] = {"default": None}
     _develop(out, ctx)
+    if out.get("pull_policy") == "if_not_present":
+        out["pull_policy"] = "missing"
     for kind in ("secrets", "configs"):
         refs = out.get(kind)
         if isinstance(refs, list):
@@ -312,6 +314,8 @@ def _finish_resource(
     if section == "networks":
         if ctx.typed:
             spec.setdefault("ipam", {})
+        if isinstance(spec.get("ipam"), dict) and "options" in spec["ipam"]:
+            spec["ipam"] = {k: v for k, v in spec["ipam"].items() if k != "options"}
         if key == "default":
             spec = {k: v for k, v in spec.items() if not k.startswith("x-")}
     if isinstance(spec.get("labels"), list):

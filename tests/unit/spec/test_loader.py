@@ -208,8 +208,20 @@ def test_consistency_errors(tmp_path: Path, body: str, words: list[str]) -> None
         assert word in text
 
 
-def test_optional_missing_dependency_only_warns(tmp_path: Path) -> None:
-    """depends_on with required: false on a missing service is a warning."""
+def test_optional_dependency_disabled_by_profile_only_warns(tmp_path: Path) -> None:
+    """required: false tolerates a disabled service, not an undefined one."""
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  a:\n    image: a\n    depends_on:\n"
+                "      off: {condition: service_started, required: false}\n"
+                "  off:\n    image: o\n    profiles: [p]\n"
+            )
+        },
+    )
+    project = _load(tmp_path)
+    assert any("off" in w.message for w in project.warnings)
     _write(
         tmp_path,
         {
@@ -219,8 +231,7 @@ def test_optional_missing_dependency_only_warns(tmp_path: Path) -> None:
             )
         },
     )
-    project = _load(tmp_path)
-    assert any("gone" in w.message for w in project.warnings)
+    assert 'undefined service "gone"' in _errors(tmp_path)
 
 
 def test_empty_and_non_mapping_files(tmp_path: Path) -> None:

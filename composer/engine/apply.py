@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from composer.engine.client import Engine
 from composer.engine.images import run_image_steps
@@ -49,6 +49,8 @@ class ApplyOptions:
     wait_timeout: float | None = None
     remove_volumes: bool = False
     hasher: Hasher | None = None
+    #: Labels added to every object created (``composer.git-commit`` by sync).
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def apply(
@@ -74,6 +76,7 @@ def apply(
         opts.stop_timeout,
         opts.remove_volumes,
         opts.hasher,
+        opts.extra_labels,
     )
     workers = opts.parallel or default_parallel()
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from composer.engine.build import (
     container_labels,
@@ -38,6 +38,7 @@ class StepContext:
     stop_timeout: int | None = None
     remove_volumes: bool = False
     hasher: Hasher | None = None
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 _VERBS = {
@@ -120,6 +121,7 @@ def _spec(ctx: StepContext, step: Step) -> ContainerSpec:
     labels = container_labels(
         ctx.desired, node, step.number or 1, image_id, config_hash
     )
+    labels = {**labels, **ctx.extra_labels}
     return container_spec(ctx.desired, node, labels)
 
 

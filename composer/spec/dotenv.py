@@ -29,9 +29,11 @@ class _Reader:
         self.pos = 0
 
     def line(self) -> int:
+        """The 1-based line of the cursor."""
         return self.text.count("\n", 0, self.pos) + 1
 
     def fail(self, message: str) -> ConfigError:
+        """An error at the cursor's line."""
         return ConfigError.at("C120", message, Location(self.file, self.line()))
 
 

@@ -252,6 +252,7 @@ def interpolate(
     subst = Substitution(environ)
 
     def walk(value: Any, path: KeyPath) -> Any:
+        """Interpolate ``value`` found at ``path``."""
         if isinstance(value, str):
             try:
                 result = subst.substitute(value)

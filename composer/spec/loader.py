@@ -43,9 +43,11 @@ class _Sources:
         self.maps: list[SourceMap] = []
 
     def add(self, source: SourceMap) -> None:
+        """Remember the positions of one more file."""
         self.maps.append(source)
 
     def locate(self, path: KeyPath) -> Location:
+        """The most precise known position of ``path`` across files."""
         best: Location | None = None
         best_depth = -1
         for source in reversed(self.maps):

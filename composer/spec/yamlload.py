@@ -147,6 +147,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     unique = 0
 
     def size(node: yaml.Node) -> int:
+        """Nodes under ``node`` with aliases expanded (memoised)."""
         nonlocal unique
         known = sizes.get(id(node))
         if known is not None:

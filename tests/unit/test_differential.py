@@ -11,8 +11,10 @@ input's own variables).  An input *agrees* when
   configuration (3) and no traceback.
 
 The inputs are (a) every Compose file in ``../shared/corpus``, each on its own
-from its own directory, (b) every ``kind: config`` case in ``../shared/cases``
-and (c) our own inputs in ``tests/data/differential``.  The agreement figure is
+from its own directory, and every other corpus file (the dotenv fixtures), each
+read as a service's ``env_file``; (b) every ``kind: config`` case in
+``../shared/cases``; (c) our own inputs in ``tests/data/differential`` (see the
+README there).  The agreement figure is
 written to ``.cache/differential-report.txt`` together with every disagreement
 (input, first differing JSON path, both values); the test fails below
 ``AGREEMENT_THRESHOLD``.

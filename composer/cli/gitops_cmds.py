@@ -6,21 +6,28 @@ the live state changed since it was made, or planning again differs.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
+import time
 from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import hasher, prepare
 from composer.cli.progress import make_reporter
 from composer.cli.render import plan_json, render_plan
 from composer.engine.apply import ApplyOptions
+from composer.engine.client import Engine
 from composer.engine.lease import DEFAULT_TIMEOUT
 from composer.engine.observe import Actual
+from composer.engine.report import Reporter
 from composer.errors import ApplyError, ExitCode
+from composer.gitops.git import Checkout
 from composer.gitops.masking import mask_plan, secrets_of
 from composer.gitops.saved import (
     SavedOptions,
@@ -30,7 +37,10 @@ from composer.gitops.saved import (
     save,
     state_fingerprint,
 )
+from composer.gitops.sync import Syncer, SyncOptions, SyncResult, notify
 from composer.plan import Plan, PlanOptions, plan
+from composer.spec import load_project
+from composer.spec.project import Project
 from composer.watch.converge import up_locked
 
 ShowValues = Annotated[
@@ -154,3 +164,122 @@ def apply_cmd(
             lock_timeout,
             verify,
         )
+
+
+class ConsoleSync:
+    """Shows each ``sync`` iteration and hands its result to ``--on-change``."""
+
+    def __init__(
+        self, console: Console, apply_reporter: Reporter, on_change: str | None
+    ) -> None:
+        self.console = console
+        self.apply_reporter = apply_reporter
+        self.on_change = on_change
+
+    def planned(self, commit: str, plan: Plan) -> None:
+        """Print the plan for a commit."""
+        self.console.print(f"commit {commit[:12]}: applying", highlight=False)
+        render_plan(plan, self.console)
+
+    def result(self, result: SyncResult) -> None:
+        """Print the outcome; run the notification after an apply."""
+        when = time.strftime("%H:%M:%S")
+        line = f"[{when}] commit {result.commit[:12]}: {result.status}"
+        if result.deployed and result.deployed != result.commit:
+            line += f" (commit {result.deployed[:12]} stays deployed)"
+        self.console.print(escape(line), highlight=False)
+        if result.error:
+            self.console.print(f"[red]{escape(result.error)}[/]")
+        if self.on_change and result.status in ("applied", "failed"):
+            notify(self.on_change, result)
+
+
+def _seconds(text: str) -> float:
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for unit in ("ms", "s", "m", "h"):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * units[unit]
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    raise typer.BadParameter(f"expected a duration such as 60s or 5m, got {text!r}")
+
+
+def _default_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "composer", "sync")
+
+
+_EXIT = {
+    "applied": ExitCode.CHANGES,
+    "unchanged": ExitCode.OK,
+    "invalid": ExitCode.INVALID,
+    "refused": ExitCode.FAILED,
+    "failed": ExitCode.FAILED,
+}
+
+
+@app.command("sync")
+def sync_cmd(
+    ctx: typer.Context,
+    repo: Annotated[str, typer.Argument(help="A git repository: path or URL.")],
+    ref: Annotated[str, typer.Option("--ref", help="Branch, tag or commit.")] = "main",
+    path: Annotated[
+        str, typer.Option("--path", help="Directory of the project in the repo.")
+    ] = ".",
+    interval: Annotated[
+        str, typer.Option("--interval", help="Time between fetches (60s, 5m).")
+    ] = "60s",
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="Allow a commit that removes everything."),
+    ] = False,
+    on_change: Annotated[
+        str | None,
+        typer.Option("--on-change", help="Command run after an apply (JSON on stdin)."),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="One iteration; exit 0 unchanged, 2 applied.")
+    ] = False,
+    cache: Annotated[
+        str | None, typer.Option("--cache", help="Where to keep the clone.")
+    ] = None,
+    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    show_values: ShowValues = False,
+) -> None:
+    """Follow a git ref: deploy each new commit and keep it converged."""
+    opts = global_options(ctx)
+    seconds = _seconds(interval)
+    if os.path.exists(repo):
+        repo = os.path.abspath(repo)
+    checkout = Checkout(repo, ref, os.path.abspath(cache or _default_cache()))
+    console = Console(highlight=False)
+    apply_reporter = make_reporter(
+        "plain" if opts.progress == "auto" else opts.progress, Console(stderr=True)
+    )
+    compose_hash = hasher()
+
+    def load_dir(directory: str) -> Project:
+        options = dataclasses.replace(opts.load_options(), cwd=directory)
+        return load_project(options)
+
+    syncer = Syncer(
+        Engine(),
+        checkout,
+        load_dir,
+        ConsoleSync(console, apply_reporter, on_change),
+        SyncOptions(
+            path=path,
+            allow_empty=allow_empty,
+            show_values=show_values,
+            lock_timeout=lock_timeout,
+            plan_options=PlanOptions(remove_orphans=True, hasher=compose_hash),
+            apply_options=ApplyOptions(
+                parallel=opts.parallel or 0, hasher=compose_hash
+            ),
+        ),
+    )
+    while True:
+        result = syncer.iterate()
+        if once:
+            raise typer.Exit(_EXIT[result.status])
+        time.sleep(seconds)

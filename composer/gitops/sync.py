@@ -1,0 +1,196 @@
+"""Follow a git ref: check out each new commit and reconcile the project in it.
+
+One iteration fetches, checks out the ref's commit, loads the project from the
+checkout, plans and applies under the project's lease, labelling what it
+creates with the commit.  A commit that does not load changes nothing (the
+previous good commit is checked out again); a commit that would remove every
+service is refused unless allowed.  Every iteration re-reads the engine, so
+between commits it also undoes drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from composer.engine.apply import ApplyOptions
+from composer.engine.client import Engine
+from composer.engine.observe import Actual, observe
+from composer.engine.report import NullReporter, Reporter
+from composer.errors import ApplyError, ConfigError
+from composer.gitops.git import Checkout
+from composer.gitops.masking import mask_plan, secrets_of
+from composer.graph import GraphOptions, build_desired
+from composer.plan import Action, Kind, Plan, PlanOptions, plan
+from composer.spec.project import Project
+from composer.watch.converge import up_locked
+
+log = logging.getLogger(__name__)
+
+#: The label recording the commit an object was deployed from.
+GIT_COMMIT = "composer.git-commit"
+
+#: Loads the project found in a directory.
+DirLoader = Callable[[str], Project]
+
+
+class SyncReporter(Protocol):
+    """What a person following ``sync`` is shown."""
+
+    def planned(self, commit: str, plan: Plan) -> None:
+        """The (masked) plan about to be applied for ``commit``."""
+        ...
+
+    def result(self, result: SyncResult) -> None:
+        """The outcome of one iteration."""
+        ...
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How ``sync`` deploys."""
+
+    path: str = "."
+    allow_empty: bool = False
+    show_values: bool = False
+    lock_timeout: float | None = 60.0
+    plan_options: PlanOptions = field(
+        default_factory=lambda: PlanOptions(remove_orphans=True)
+    )
+    apply_options: ApplyOptions = field(default_factory=ApplyOptions)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one iteration did; its JSON form goes to ``--on-change``."""
+
+    status: str  # applied, unchanged, invalid, refused, failed
+    commit: str
+    project: str | None = None
+    deployed: str | None = None
+    error: str | None = None
+    plan: Plan | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the engine was changed."""
+        return self.status == "applied"
+
+    def to_json(self) -> dict[str, Any]:
+        """As plain JSON data; the plan is masked."""
+        return {
+            "status": self.status,
+            "commit": self.commit,
+            "project": self.project,
+            "deployed_commit": self.deployed,
+            "error": self.error,
+            "plan": None if self.plan is None else self.plan.to_json(),
+        }
+
+
+@dataclass
+class Syncer:
+    """Follows one ref; remembers only the last commit that loaded."""
+
+    engine: Engine
+    checkout: Checkout
+    loader: DirLoader
+    reporter: SyncReporter
+    options: SyncOptions = field(default_factory=SyncOptions)
+    good: str | None = None
+
+    def iterate(self) -> SyncResult:
+        """Fetch, check out, load, plan and apply once."""
+        commit = self.checkout.update()
+        directory = os.path.join(self.checkout.directory, self.options.path)
+        try:
+            project = self.loader(directory)
+            desired = build_desired(project, GraphOptions())
+        except ConfigError as exc:
+            if self.good is not None and self.good != commit:
+                self.checkout.switch(self.good)
+            return self._report(
+                SyncResult("invalid", commit, None, self.good, exc.render())
+            )
+        secrets = secrets_of(project)
+        actual = observe(self.engine, project.name)
+        draft = plan(desired, actual, self.options.plan_options)
+        shown = mask_plan(draft, secrets, self.options.show_values)
+        if _removes_everything(draft, actual) and not self.options.allow_empty:
+            message = (
+                f"commit {commit[:12]} would remove every service of project "
+                f"{project.name}; refused (use --allow-empty to allow it)"
+            )
+            if self.good is not None and self.good != commit:
+                self.checkout.switch(self.good)
+            return self._report(
+                SyncResult("refused", commit, project.name, self.good, message, shown)
+            )
+        self.good = commit
+        if draft.empty:
+            return self._report(SyncResult("unchanged", commit, project.name, commit))
+        self.reporter.planned(commit, shown)
+        labels = {**self.options.apply_options.extra_labels, GIT_COMMIT: commit}
+        apply_options = dataclasses.replace(
+            self.options.apply_options, extra_labels=labels
+        )
+        try:
+            outcome = up_locked(
+                self.engine,
+                desired,
+                draft,
+                self.options.plan_options,
+                apply_options,
+                _apply_reporter(self.reporter),
+                self.options.lock_timeout,
+            )
+        except ApplyError as exc:
+            return self._report(
+                SyncResult("failed", commit, project.name, commit, exc.render(), shown)
+            )
+        applied = mask_plan(outcome.plan, secrets, self.options.show_values)
+        return self._report(
+            SyncResult("applied", commit, project.name, commit, None, applied)
+        )
+
+    def _report(self, result: SyncResult) -> SyncResult:
+        self.reporter.result(result)
+        return result
+
+
+def notify(command: str, result: SyncResult) -> None:
+    """Run ``--on-change`` with the JSON result on its standard input."""
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            input=json.dumps(result.to_json()),
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("--on-change command failed: %s", exc)
+        return
+    if done.returncode != 0:
+        log.warning("--on-change command exited %s", done.returncode)
+
+
+def _removes_everything(draft: Plan, actual: Actual) -> bool:
+    """Whether the plan removes every container of the project and adds none."""
+    live = {c.id for c in actual.containers if not c.oneoff}
+    containers = [s for s in draft.steps if s.kind is Kind.CONTAINER]
+    removed = {s.container_id for s in containers if s.action is Action.REMOVE}
+    adds = any(s.action in (Action.CREATE, Action.RECREATE) for s in containers)
+    return bool(live) and live <= removed and not adds
+
+
+def _apply_reporter(reporter: SyncReporter) -> Reporter:
+    found = getattr(reporter, "apply_reporter", None)
+    return found if found is not None else NullReporter()

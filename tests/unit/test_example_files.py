@@ -101,8 +101,8 @@ def test_local_override_stays_minimal() -> None:
     assert set(override) == {"services"}
     assert override["services"]["mi-postgres"] == {"image": "composer-test/postgres:15"}
     app = override["services"]["mi-aplicacion"]
-    assert set(app) == {"image", "build", "healthcheck"}
-    assert app["build"] is None
+    assert set(app) == {"build", "healthcheck"}
+    assert app["build"] == {"context": "./standin"}
 
 
 def test_dotnet_app_follows_the_runtime_conventions() -> None:
@@ -169,8 +169,9 @@ def _check_local_project(project: dict[str, Any]) -> None:
     assert db["healthcheck"]["test"][0] == "CMD-SHELL"
     assert "pg_isready" in db["healthcheck"]["test"][1]
 
-    assert app["image"] == "composer-test/postgres-dotnet-app:local"
-    assert "build" not in app
+    assert app["image"] == "composer-example/mi-aplicacion:latest"
+    assert app["build"]["context"] == str(EXAMPLE / "standin")
+    assert app["build"]["dockerfile"] == "Dockerfile"
     assert app["environment"] == {"Pgsql": EXPECTED_PGSQL}
     assert [(p["target"], str(p["published"])) for p in app["ports"]] == [
         (8080, "7263")

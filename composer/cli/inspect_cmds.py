@@ -11,7 +11,7 @@ import typer
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import connect, load
-from composer.engine.labels import ONEOFF, SERVICE
+from composer.engine.labels import GIT_COMMIT, ONEOFF, SERVICE
 
 if TYPE_CHECKING:
     from composer.engine.client import Engine
@@ -70,13 +70,18 @@ def ps(
             "Status": c.get("Status"),
             "Ports": _ports(c),
             "ID": c.get("Id"),
+            "Commit": (c.get("Labels") or {}).get(GIT_COMMIT),
         }
         for c in found
     ]
     if output == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    columns = ("Name", "Image", "Service", "Status", "Ports")
+    columns: tuple[str, ...] = ("Name", "Image", "Service", "Status", "Ports")
+    if any(row["Commit"] for row in rows):  # deployed by `composer sync`
+        columns += ("Commit",)
+        for row in rows:
+            row["Commit"] = str(row["Commit"] or "")[:12]
     table = [[c.upper() for c in columns]]
     table += [[str(row[k] or "") for k in columns] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(columns))]

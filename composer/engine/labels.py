@@ -23,6 +23,9 @@ REPLACE = PREFIX + "replace"
 #: file digests, so a later plan can name the fields that changed.
 SERVICE_CONFIG = "composer.service-config"
 
+#: The git commit ``composer sync`` deployed a container from.
+GIT_COMMIT = "composer.git-commit"
+
 #: On an image composer built: the digest of its build inputs (context files
 #: after ``.dockerignore``, Dockerfile, arguments, target).
 BUILD_DIGEST = "composer.build-digest"

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from composer.engine.apply import ApplyOptions
 from composer.engine.client import Engine
+from composer.engine.labels import GIT_COMMIT
 from composer.engine.observe import Actual, observe
 from composer.engine.report import NullReporter, Reporter
 from composer.errors import ApplyError, ConfigError
@@ -32,9 +33,6 @@ from composer.spec.project import Project
 from composer.watch.converge import up_locked
 
 log = logging.getLogger(__name__)
-
-#: The label recording the commit an object was deployed from.
-GIT_COMMIT = "composer.git-commit"
 
 #: Loads the project found in a directory.
 DirLoader = Callable[[str], Project]

@@ -1,0 +1,188 @@
+"""`composer sync` against a local bare git repository (issue 7).
+
+Each test runs single ``--once`` iterations so that it is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import docker
+from reconcile_support import (  # noqa: F401
+    Deployment,
+    deployment_fixture,
+)
+
+from composer.errors import ExitCode
+
+TWO = """
+services:
+  a:
+    image: busybox:local
+    command: ["sleep", "3600"]
+    init: true
+    environment:
+      A: "@A@"
+  b:
+    image: busybox:local
+    command: ["sleep", "3600"]
+    init: true
+    environment:
+      B: one
+      B_PASSWORD: @PW@
+"""
+
+
+class Repo:
+    """A bare repository and a clone to commit into."""
+
+    def __init__(self, root: Path) -> None:
+        self.bare = root / "remote.git"
+        self.work = root / "work"
+        self._git(root, "init", "--quiet", "--bare", str(self.bare))
+        self._git(root, "init", "--quiet", "-b", "main", str(self.work))
+        self._git(self.work, "remote", "add", "origin", str(self.bare))
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        """Write files under deploy/, commit, push; return the commit ID."""
+        for name, text in files.items():
+            path = self.work / "deploy" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        self._git(self.work, "add", "-A")
+        self._git(self.work, "commit", "--quiet", "-m", message)
+        self._git(self.work, "push", "--quiet", "origin", "main")
+        return self._git(self.work, "rev-parse", "HEAD").strip()
+
+    @staticmethod
+    def _git(cwd: Path, *args: str) -> str:
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.invalid",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        }
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+
+def _compose(a: str = "1", pw: str = "sync-planted-pw-1") -> str:
+    return TWO.replace("@A@", a).replace("@PW@", pw)
+
+
+def _sync(d: Deployment, repo: Repo, *extra: str, code: int) -> str:
+    proc = d.run(
+        "-p",
+        d.name,
+        "sync",
+        str(repo.bare),
+        "--ref",
+        "main",
+        "--path",
+        "deploy",
+        "--cache",
+        str(d.path / "cache"),
+        "--once",
+        *extra,
+        ok=False,
+    )
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def _commits(d: Deployment) -> dict[str, str]:
+    client = docker.from_env()
+    found = client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={d.name}"}
+    )
+    return {c.name: c.labels.get("composer.git-commit", "") for c in found}
+
+
+def _converged(d: Deployment, repo: Repo) -> None:
+    _sync(d, repo, code=ExitCode.OK)
+    proc = d.run("-p", d.name, "diff", "--exit-code", cwd=repo.work / "deploy")
+    assert proc.returncode == 0
+
+
+def test_sync_follows_commits(deployment: Deployment, tmp_path: Path) -> None:
+    d = deployment
+    repo = Repo(tmp_path)
+    first = repo.commit({"compose.yaml": _compose()}, "two services")
+
+    _sync(d, repo, code=ExitCode.CHANGES)
+    assert _commits(d) == {f"{d.name}-a-1": first, f"{d.name}-b-1": first}
+    ids = d.ids()
+    listed = d.run("-p", d.name, "ps", cwd=repo.work / "deploy")
+    assert first[:12] in listed.stdout
+
+    # The next commit changes one service: only that one is recreated.
+    second = repo.commit({"compose.yaml": _compose(a="2")}, "change a")
+    out = _sync(d, repo, code=ExitCode.CHANGES)
+    assert "recreate container" in out
+    after = d.ids()
+    assert after[f"{d.name}-b-1"] == ids[f"{d.name}-b-1"]
+    assert after[f"{d.name}-a-1"] != ids[f"{d.name}-a-1"]
+    assert _commits(d)[f"{d.name}-a-1"] == second
+    _converged(d, repo)
+
+    # An invalid commit changes nothing and is reported with commit and line.
+    bad = repo.commit({"compose.yaml": "services:\n  a:\n    image: [oops\n"}, "bad")
+    out = _sync(d, repo, code=ExitCode.INVALID)
+    assert bad[:12] in out
+    assert "compose.yaml:" in out and "invalid" in out
+    assert d.ids() == after
+
+    # Reverting converges back.
+    repo.commit({"compose.yaml": _compose()}, "revert")
+    _sync(d, repo, code=ExitCode.CHANGES)
+    final = d.ids()
+    assert final[f"{d.name}-b-1"] == ids[f"{d.name}-b-1"]
+    _converged(d, repo)
+
+
+def test_sync_refuses_to_remove_everything(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d = deployment
+    repo = Repo(tmp_path)
+    repo.commit({"compose.yaml": _compose()}, "two services")
+    _sync(d, repo, code=ExitCode.CHANGES)
+    ids = d.ids()
+
+    empty = repo.commit({"compose.yaml": "services: {}\n"}, "delete all")
+    out = _sync(d, repo, code=ExitCode.FAILED)
+    assert "would remove every service" in out and empty[:12] in out
+    assert d.ids() == ids
+
+    _sync(d, repo, "--allow-empty", code=ExitCode.CHANGES)
+    assert d.ids() == {}
+    _sync(d, repo, "--allow-empty", code=ExitCode.OK)
+
+
+def test_sync_masks_secrets_and_notifies(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d = deployment
+    repo = Repo(tmp_path)
+    repo.commit({"compose.yaml": _compose()}, "two services")
+    notes = tmp_path / "notes.json"
+    hook = f"cat > {notes}"
+    out = _sync(d, repo, "--on-change", hook, code=ExitCode.CHANGES)
+    assert "sync-planted-pw" not in out
+    repo.commit({"compose.yaml": _compose(pw="sync-planted-pw-2")}, "rotate")
+    out = _sync(d, repo, "--on-change", hook, code=ExitCode.CHANGES)
+    assert "sync-planted-pw" not in out
+    assert "environment.B_PASSWORD" in out
+    result = json.loads(notes.read_text())
+    assert result["status"] == "applied"
+    assert "sync-planted-pw" not in notes.read_text()
+    paths = [x["path"] for s in result["plan"]["steps"] for x in s["diffs"]]
+    assert "environment.B_PASSWORD" in paths
+    _converged(d, repo)

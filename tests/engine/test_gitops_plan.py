@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import docker
+import jsonschema
 from reconcile_support import (  # noqa: F401
     Deployment,
     deployment_fixture,
@@ -30,6 +31,11 @@ secrets:
   db:
     file: ./db.secret
 """
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text()
+)
+SAVED = {"$ref": "#/$defs/savedPlan", "$defs": SCHEMA["$defs"]}
 
 PLANTED = ("pw-planted-4711", "envfile-planted-0815", "secretfile-planted-1234")
 
@@ -59,7 +65,10 @@ def test_secret_values_never_shown_but_changes_are(deployment: Deployment) -> No
         assert path in text.stdout
     assert "content of secrets.db" in text.stdout
 
-    data = d.diff_json()
+    checked = d.run("diff", "--exit-code", "--format", "json", ok=False)
+    assert checked.returncode == 2
+    data = json.loads(checked.stdout)
+    jsonschema.validate(data, SCHEMA)
     _no_secret(json.dumps(data))
     diffs = {x["path"]: x for s in data["steps"] for x in s["diffs"]}
     assert diffs["environment.DB_PASSWORD"]["change"] == "changed"
@@ -69,6 +78,8 @@ def test_secret_values_never_shown_but_changes_are(deployment: Deployment) -> No
     planned = d.run("plan", "--out", "plan.json", "--format", "json")
     _no_secret(planned.stdout + planned.stderr)
     _no_secret((d.path / "plan.json").read_text())
+    jsonschema.validate(json.loads(planned.stdout), SCHEMA)
+    jsonschema.validate(json.loads((d.path / "plan.json").read_text()), SAVED)
 
     shown = d.run("diff", "--show-values")
     assert "pw-planted-4711-2" in shown.stdout

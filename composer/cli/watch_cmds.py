@@ -12,7 +12,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import Annotated
@@ -30,6 +30,7 @@ from composer.engine.client import Engine
 from composer.engine.lease import DEFAULT_TIMEOUT, read_holder
 from composer.engine.report import Reporter
 from composer.errors import ComposerError, ExitCode
+from composer.gitops.masking import mask_plan, secrets_of
 from composer.plan import Plan, PlanOptions
 from composer.spec import load_project
 from composer.spec.project import Project
@@ -75,6 +76,8 @@ class ConsolePasses:
     def __init__(self, console: Console, apply_reporter: Reporter) -> None:
         self.console = console
         self.apply_reporter = apply_reporter
+        #: Hides secret values before a plan is shown (set once loaded).
+        self.mask: Callable[[Plan], Plan] | None = None
 
     def started(self, number: int, reasons: Sequence[str]) -> None:
         """Print the pass header."""
@@ -89,7 +92,7 @@ class ConsolePasses:
 
     def planned(self, plan: Plan) -> None:
         """Print the plan."""
-        render_plan(plan, self.console)
+        render_plan(self.mask(plan) if self.mask else plan, self.console)
 
     def note(self, text: str) -> None:
         """Print a remark."""
@@ -123,10 +126,11 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
         "plain" if opts.progress == "auto" else opts.progress, Console(stderr=True)
     )
     compose_hash = hasher()
+    passes = ConsolePasses(console, apply_reporter)
     loop = Loop(
         Engine(),
         lambda: _loader(opts),
-        ConsolePasses(console, apply_reporter),
+        passes,
         LoopOptions(
             debounce=settings.debounce_ms / 1000,
             interval=settings.interval,
@@ -139,6 +143,9 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
                 parallel=opts.parallel or 0, hasher=compose_hash
             ),
         ),
+    )
+    passes.mask = lambda p: (
+        mask_plan(p, secrets_of(loop.project)) if loop.project is not None else p
     )
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)

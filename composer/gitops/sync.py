@@ -113,9 +113,9 @@ class Syncer:
         except ConfigError as exc:
             if self.good is not None and self.good != commit:
                 self.checkout.switch(self.good)
-            return self._report(
-                SyncResult("invalid", commit, None, self.good, exc.render())
-            )
+            # Paths in the repository, not in the cache, name the file.
+            text = exc.render().replace(self.checkout.directory + os.sep, "")
+            return self._report(SyncResult("invalid", commit, None, self.good, text))
         secrets = secrets_of(project)
         actual = observe(self.engine, project.name)
         draft = plan(desired, actual, self.options.plan_options)

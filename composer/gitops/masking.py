@@ -56,8 +56,12 @@ def secrets_of(project: Project) -> Secrets:
     names: set[str] = set()
     values: set[str] = set()
     for spec in project.section("secrets").values():
-        path = spec.get("file") if isinstance(spec, Mapping) else None
+        if not isinstance(spec, Mapping):
+            continue
+        path, variable = spec.get("file"), spec.get("environment")
         content = _read(str(path)) if path else None
+        if variable and project.environment.get(str(variable)):
+            content = project.environment[str(variable)]
         if content:
             values.update(_pieces(content))
     for path in _env_files(project):

@@ -120,3 +120,14 @@ def test_reasons_and_warnings_are_scrubbed() -> None:
     plan = Plan("p", warnings=("value hunter22 seen",), problems=("bad hunter22",))
     masked = mask_plan(plan, Secrets(values=frozenset({"hunter22"})))
     assert "hunter22" not in json.dumps(masked.to_json())
+
+
+def test_secrets_from_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  web: {image: busybox:local, secrets: [s]}\n"
+        "secrets:\n"
+        "  s: {environment: MY_S}\n"
+    )
+    options = LoadOptions(cwd=str(tmp_path), environ={"MY_S": "env-secret-55"})
+    assert "env-secret-55" in secrets_of(load_project(options)).values

@@ -26,7 +26,7 @@ from composer.engine.client import Engine
 from composer.engine.lease import DEFAULT_TIMEOUT
 from composer.engine.observe import Actual
 from composer.engine.report import Reporter
-from composer.errors import ApplyError, ExitCode
+from composer.errors import ApplyError, ComposerError, ExitCode
 from composer.gitops.git import Checkout
 from composer.gitops.masking import mask_plan, secrets_of
 from composer.gitops.saved import (
@@ -194,7 +194,8 @@ class ConsoleSync:
             notify(self.on_change, result)
 
 
-def _seconds(text: str) -> float:
+def duration_seconds(text: str) -> float:
+    """Seconds in a duration such as ``60s``, ``5m``, ``1h``, ``250ms`` or ``12``."""
     units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
     for unit in ("ms", "s", "m", "h"):
         if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
@@ -248,13 +249,14 @@ def sync_cmd(
 ) -> None:
     """Follow a git ref: deploy each new commit and keep it converged."""
     opts = global_options(ctx)
-    seconds = _seconds(interval)
+    seconds = duration_seconds(interval)
     if os.path.exists(repo):
         repo = os.path.abspath(repo)
     checkout = Checkout(repo, ref, os.path.abspath(cache or _default_cache()))
     console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
     apply_reporter = make_reporter(
-        "plain" if opts.progress == "auto" else opts.progress, Console(stderr=True)
+        "plain" if opts.progress == "auto" else opts.progress, errors
     )
     compose_hash = hasher()
 
@@ -278,8 +280,12 @@ def sync_cmd(
             ),
         ),
     )
+    if once:
+        raise typer.Exit(_EXIT[syncer.iterate().status])
     while True:
-        result = syncer.iterate()
-        if once:
-            raise typer.Exit(_EXIT[result.status])
+        try:
+            syncer.iterate()
+        except ComposerError as exc:
+            # A fetch or the engine failing once must not end the follower.
+            errors.print(f"[red]{escape(exc.render())}[/]; retrying in {interval}")
         time.sleep(seconds)

@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
 from reconcile_support import (  # noqa: F401
+    COMPOSER,
     Deployment,
     deployment_fixture,
 )
@@ -185,4 +188,49 @@ def test_sync_masks_secrets_and_notifies(
     assert "sync-planted-pw" not in notes.read_text()
     paths = [x["path"] for s in result["plan"]["steps"] for x in s["diffs"]]
     assert "environment.B_PASSWORD" in paths
+    _converged(d, repo)
+
+
+def _wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting")
+
+
+def test_sync_keeps_following(deployment: Deployment, tmp_path: Path) -> None:
+    d = deployment
+    repo = Repo(tmp_path)
+    first = repo.commit({"compose.yaml": _compose()}, "two services")
+    command = [
+        COMPOSER,
+        "--progress",
+        "plain",
+        "-p",
+        d.name,
+        "sync",
+        str(repo.bare),
+        "--path",
+        "deploy",
+        "--cache",
+        str(d.path / "cache"),
+        "--interval",
+        "1s",
+    ]
+    proc = subprocess.Popen(
+        command, cwd=d.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        _wait_for(lambda: set(_commits(d).values()) == {first})
+        second = repo.commit({"compose.yaml": _compose(a="2")}, "change a")
+        _wait_for(lambda: _commits(d).get(f"{d.name}-a-1") == second)
+        # Drift between commits is undone at the next iteration.
+        docker.from_env().containers.get(f"{d.name}-b-1").remove(force=True)
+        _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "Traceback" not in out
     _converged(d, repo)

@@ -236,7 +236,10 @@ def sync_cmd(
     ] = False,
     on_change: Annotated[
         str | None,
-        typer.Option("--on-change", help="Command run after an apply (JSON on stdin)."),
+        typer.Option(
+            "--on-change",
+            help="Command (JSON on stdin) or http(s) URL (POSTed) after an apply.",
+        ),
     ] = None,
     once: Annotated[
         bool, typer.Option("--once", help="One iteration; exit 0 unchanged, 2 applied.")

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import subprocess
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -163,7 +164,10 @@ class Syncer:
 
 
 def notify(command: str, result: SyncResult) -> None:
-    """Run ``--on-change`` with the JSON result on its standard input."""
+    """Run ``--on-change`` with the JSON result on stdin, or POST it to a URL."""
+    if command.startswith(("http://", "https://")):
+        _post(command, result)
+        return
     try:
         done = subprocess.run(
             command,
@@ -178,6 +182,18 @@ def notify(command: str, result: SyncResult) -> None:
         return
     if done.returncode != 0:
         log.warning("--on-change command exited %s", done.returncode)
+
+
+def _post(url: str, result: SyncResult) -> None:
+    body = json.dumps(result.to_json()).encode()
+    request = urllib.request.Request(
+        url, body, {"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    except (OSError, ValueError) as exc:
+        log.warning("--on-change webhook %s failed: %s", url, exc)
 
 
 def _removes_everything(draft: Plan, actual: Actual) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ import typer
 
 from composer.cli.gitops_cmds import duration_seconds
 from composer.gitops.git import Checkout, GitError
+from composer.gitops.sync import SyncResult, notify
+from composer.plan import Plan
 
 _ENV = {
     **os.environ,
@@ -85,3 +90,30 @@ def test_intervals(text: str, seconds: float) -> None:
 def test_bad_interval() -> None:
     with pytest.raises(typer.BadParameter):
         duration_seconds("soon")
+
+
+def test_on_change_command_and_webhook(tmp_path: Path) -> None:
+    result = SyncResult("applied", "c" * 40, "p", "c" * 40, None, Plan("p"))
+    out = tmp_path / "got.json"
+    notify(f"cat > {out}", result)
+    assert json.loads(out.read_text())["commit"] == "c" * 40
+
+    received: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(self.rfile.read(length))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    notify(f"http://127.0.0.1:{server.server_port}/hook", result)
+    thread.join(10)
+    server.server_close()
+    assert json.loads(received[0])["status"] == "applied"

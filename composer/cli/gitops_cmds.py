@@ -38,6 +38,7 @@ from composer.gitops.saved import (
     state_fingerprint,
 )
 from composer.gitops.sync import Syncer, SyncOptions, SyncResult, notify
+from composer.graph import Desired
 from composer.plan import Plan, PlanOptions, plan
 from composer.spec import load_project
 from composer.spec.project import Project
@@ -59,6 +60,10 @@ def _plan_options(saved: SavedOptions) -> PlanOptions:
         remove_orphans=saved.remove_orphans,
         hasher=hasher(),
     )
+
+
+def _images(desired: Desired) -> set[str]:
+    return {node.image for node in desired.services.values()}
 
 
 @app.command("plan")
@@ -92,7 +97,7 @@ def plan_cmd(
     if out is not None:
         content = save(
             mask_plan(the_plan, secrets),
-            state.actual,
+            state_fingerprint(state.actual, _images(state.desired)),
             files_digest(state.project),
             saved,
         )
@@ -136,7 +141,7 @@ def apply_cmd(
         # Checked again under the lease, on the state that will be changed.
         check(
             data,
-            state=state_fingerprint(actual),
+            state=state_fingerprint(actual, _images(state.desired)),
             files=files,
             plan=mask_plan(fresh, secrets),
         )

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,12 +63,12 @@ class SavedOptions:
         )
 
 
-def save(masked: Plan, actual: Actual, files: str, options: SavedOptions) -> str:
+def save(masked: Plan, state: str, files: str, options: SavedOptions) -> str:
     """The content of a saved plan file; ``masked`` has its secrets hidden."""
     data = {
         "format": FORMAT,
         "project": masked.project,
-        "fingerprint": {"state": state_fingerprint(actual), "files": files},
+        "fingerprint": {"state": state, "files": files},
         "options": options.to_json(),
         "plan": masked.to_json(),
     }
@@ -91,8 +91,12 @@ def read_saved(path: str) -> dict[str, Any]:
     return data
 
 
-def state_fingerprint(actual: Actual) -> str:
-    """A digest of the live state that decides a plan."""
+def state_fingerprint(actual: Actual, images: Iterable[str] | None = None) -> str:
+    """A digest of the live state that decides a plan.
+
+    ``images`` limits the image references taken in (the project's own), so
+    an unrelated image pulled on the same engine does not make a plan stale.
+    """
     containers = sorted(
         (
             c.id,
@@ -106,8 +110,13 @@ def state_fingerprint(actual: Actual) -> str:
     )
     networks = sorted((n.name, n.id) for n in actual.project_networks())
     volumes = sorted(v.name for v in actual.project_volumes())
-    images = sorted(actual.images.items())
-    data = [actual.project, containers, networks, volumes, images]
+    wanted = None if images is None else set(images)
+    refs = sorted(
+        (ref, ident)
+        for ref, ident in actual.images.items()
+        if wanted is None or ref in wanted
+    )
+    data = [actual.project, containers, networks, volumes, refs]
     return _sha(json.dumps(data, sort_keys=True, default=str))
 
 

@@ -56,12 +56,17 @@ def test_fingerprint_follows_the_live_state() -> None:
     assert one != state_fingerprint(Actual("p", (_container("exited"),)))
     assert one != state_fingerprint(Actual("p", (_container(cid="c2"),)))
     assert one != state_fingerprint(Actual("p"))
+    mine = Actual("p", images={"app:1": "sha256:a"})
+    other = Actual("p", images={"app:1": "sha256:a", "x:1": "sha256:x"})
+    assert state_fingerprint(mine, ["app:1"]) == state_fingerprint(other, ["app:1"])
+    moved = Actual("p", images={"app:1": "sha256:b"})
+    assert state_fingerprint(mine, ["app:1"]) != state_fingerprint(moved, ["app:1"])
 
 
 def test_check_refuses_stale_plans() -> None:
     actual = Actual("p", (_container(),))
-    data = json.loads(save(_plan(), actual, "sha256:" + "0" * 64, SavedOptions()))
     state = state_fingerprint(actual)
+    data = json.loads(save(_plan(), state, "sha256:" + "0" * 64, SavedOptions()))
     check(data, state=state, files="sha256:" + "0" * 64, plan=_plan())
     with pytest.raises(StalePlanError, match="files changed"):
         check(data, state=state, files="sha256:" + "1" * 64, plan=_plan())
@@ -76,7 +81,8 @@ def test_saved_plan_and_plan_match_the_schema(tmp_path: Path) -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     plan_json = _plan().to_json()
     jsonschema.validate(plan_json, SCHEMA)
-    saved = json.loads(save(_plan(), Actual("p"), "sha256:" + "0" * 64, SavedOptions()))
+    state = state_fingerprint(Actual("p"))
+    saved = json.loads(save(_plan(), state, "sha256:" + "0" * 64, SavedOptions()))
     jsonschema.validate(saved, {"$ref": "#/$defs/savedPlan", "$defs": SCHEMA["$defs"]})
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(saved))

@@ -17,6 +17,7 @@ from composer.cli import (  # noqa: F401
     inspect_cmds,
     lifecycle_cmds,
     reconcile_cmds,
+    render_cmds,
     watch_cmds,
 )
 from composer.cli.app import app

@@ -113,7 +113,11 @@ def _diff(diff: FieldDiff, secrets: Secrets, show_values: bool) -> FieldDiff:
 
 
 def _env_files(project: Project) -> Iterable[str]:
-    """The env files of the project's services (the Project drops their paths)."""
+    """The env files of the project's services."""
+    recorded: Iterable[str] | None = getattr(project, "env_files", None)
+    if recorded is not None:  # the loader records them (issue 3)
+        yield from (path for path in recorded if os.path.isfile(path))
+        return
     sources = project_sources(project, LoadOptions(cwd=project.working_dir))
     for path in sorted(sources.files):
         name = os.path.basename(path)

@@ -95,7 +95,7 @@ class SyncResult:
 
 @dataclass
 class Syncer:
-    """Follows one ref; remembers only the last commit that loaded."""
+    """Follows one ref; remembers the last good commit and the last rejected one."""
 
     engine: Engine
     checkout: Checkout
@@ -103,20 +103,39 @@ class Syncer:
     reporter: SyncReporter
     options: SyncOptions = field(default_factory=SyncOptions)
     good: str | None = None
+    rejected: str | None = None
 
     def iterate(self) -> SyncResult:
-        """Fetch, check out, load, plan and apply once."""
+        """Fetch, check out, load, plan and apply once.
+
+        When the newest commit is rejected (it does not load, or it would
+        remove everything), the last good commit is checked out again and kept
+        converged; the rejection is reported once per commit.
+        """
         commit = self.checkout.update()
+        result = self._deploy(commit, quiet=False)
+        if result.status not in ("invalid", "refused"):
+            self.rejected = None
+            return result
+        good = self.good
+        if good is not None and good != commit:
+            self.checkout.switch(good)
+            self._deploy(good, quiet=True)
+        self.rejected = commit
+        return result
+
+    def _deploy(self, commit: str, quiet: bool) -> SyncResult:
         directory = os.path.join(self.checkout.directory, self.options.path)
         try:
             project = self.loader(directory)
             desired = build_desired(project, GraphOptions())
         except ConfigError as exc:
-            if self.good is not None and self.good != commit:
-                self.checkout.switch(self.good)
             # Paths in the repository, not in the cache, name the file.
             text = exc.render().replace(self.checkout.directory + os.sep, "")
-            return self._report(SyncResult("invalid", commit, None, self.good, text))
+            return self._report(
+                SyncResult("invalid", commit, None, self.good, text),
+                quiet or commit == self.rejected,
+            )
         secrets = secrets_of(project)
         actual = observe(self.engine, project.name)
         draft = plan(desired, actual, self.options.plan_options)
@@ -126,14 +145,15 @@ class Syncer:
                 f"commit {commit[:12]} would remove every service of project "
                 f"{project.name}; refused (use --allow-empty to allow it)"
             )
-            if self.good is not None and self.good != commit:
-                self.checkout.switch(self.good)
             return self._report(
-                SyncResult("refused", commit, project.name, self.good, message, shown)
+                SyncResult("refused", commit, project.name, self.good, message, shown),
+                quiet or commit == self.rejected,
             )
         self.good = commit
         if draft.empty:
-            return self._report(SyncResult("unchanged", commit, project.name, commit))
+            return self._report(
+                SyncResult("unchanged", commit, project.name, commit), quiet
+            )
         self.reporter.planned(commit, shown)
         labels = {**self.options.apply_options.extra_labels, GIT_COMMIT: commit}
         apply_options = dataclasses.replace(
@@ -158,8 +178,9 @@ class Syncer:
             SyncResult("applied", commit, project.name, commit, None, applied)
         )
 
-    def _report(self, result: SyncResult) -> SyncResult:
-        self.reporter.result(result)
+    def _report(self, result: SyncResult, quiet: bool = False) -> SyncResult:
+        if not quiet:
+            self.reporter.result(result)
         return result
 
 

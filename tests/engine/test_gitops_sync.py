@@ -229,8 +229,17 @@ def test_sync_keeps_following(deployment: Deployment, tmp_path: Path) -> None:
         # Drift between commits is undone at the next iteration.
         docker.from_env().containers.get(f"{d.name}-b-1").remove(force=True)
         _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
+        # Behind an invalid commit the last good one is still kept converged.
+        repo.commit({"compose.yaml": "services: [\n"}, "bad")
+        time.sleep(3)
+        docker.from_env().containers.get(f"{d.name}-b-1").remove(force=True)
+        _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
+        assert _commits(d)[f"{d.name}-b-1"] == second
+        repo.commit({"compose.yaml": _compose(a="2")}, "fixed")
+        time.sleep(2)
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert "Traceback" not in out
+    assert out.count(": invalid") == 1, out
     _converged(d, repo)

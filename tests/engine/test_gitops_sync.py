@@ -230,7 +230,7 @@ def test_sync_keeps_following(deployment: Deployment, tmp_path: Path) -> None:
         docker.from_env().containers.get(f"{d.name}-b-1").remove(force=True)
         _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
         # Behind an invalid commit the last good one is still kept converged.
-        repo.commit({"compose.yaml": "services: [\n"}, "bad")
+        bad = repo.commit({"compose.yaml": "services: [\n"}, "bad")
         time.sleep(3)
         docker.from_env().containers.get(f"{d.name}-b-1").remove(force=True)
         _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
@@ -241,5 +241,5 @@ def test_sync_keeps_following(deployment: Deployment, tmp_path: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert "Traceback" not in out
-    assert out.count(": invalid") == 1, out
+    assert out.count(f"{bad[:12]}: invalid") == 1, out
     _converged(d, repo)

@@ -183,8 +183,16 @@ def _quantities(values: Mapping[str, Any]) -> dict[str, str]:
         out["cpu"] = f"{millis}m"
     memory = parse_bytes(values.get("memory")) if values.get("memory") else None
     if memory:
-        out["memory"] = str(memory)
+        out["memory"] = memory_quantity(memory)
     return out
+
+
+def memory_quantity(size: int) -> str:
+    """A byte count as a Kubernetes quantity, in the largest exact binary unit."""
+    for suffix, unit in (("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
+        if size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)
 
 
 def _resources(

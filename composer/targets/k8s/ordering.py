@@ -42,12 +42,12 @@ def wait_containers(
             )
             continue
         target = services.get(dep) or {}
-        ports = internal_ports(target)
+        ports = [p for p in internal_ports(target) if p["protocol"] == "TCP"]
         if not ports:
             diags.append(
                 warning(
                     "K8S007",
-                    f"'{dep}' has no port to wait for; the start order is not kept",
+                    f"'{dep}' has no TCP port to wait for; the start order is not kept",
                     key,
                     hint=f"give '{dep}' an 'expose' entry",
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,11 @@ def render(
         manifests += services
         manifests.append(obj)
     diags += _network_warnings(project)
-    manifests.sort(key=lambda m: KIND_ORDER.index(m["kind"]))
-    return Rendering(tuple(manifests), tuple(diags))
+    manifests.sort(key=lambda m: (KIND_ORDER.index(m["kind"]), m["metadata"]["name"]))
+    where = Location(project.config_files[0] if project.config_files else None)
+    return Rendering(
+        tuple(manifests), tuple(dataclasses.replace(d, location=where) for d in diags)
+    )
 
 
 def _shared_warning(key: str, names: set[str]) -> Diagnostic:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -76,14 +77,18 @@ def _dispatch(ctx: StepContext, step: Step) -> str | None:
     if step.kind is Kind.NETWORK:
         if step.action is Action.CREATE:
             key = _key_of(ctx.desired.networks, step.name)
-            engine.create_network(network_spec(ctx.desired, ctx.desired.networks[key]))
+            net = network_spec(ctx.desired, ctx.desired.networks[key])
+            labels = {**net.labels, **ctx.extra_labels}
+            engine.create_network(dataclasses.replace(net, labels=labels))
         else:
             engine.remove_network(step.name)
         return None
     if step.kind is Kind.VOLUME:
         if step.action is Action.CREATE:
             key = _key_of(ctx.desired.volumes, step.name)
-            engine.create_volume(volume_spec(ctx.desired, ctx.desired.volumes[key]))
+            vol = volume_spec(ctx.desired, ctx.desired.volumes[key])
+            labels = {**vol.labels, **ctx.extra_labels}
+            engine.create_volume(dataclasses.replace(vol, labels=labels))
         else:
             engine.remove_volume(step.name)
         return None

@@ -121,6 +121,8 @@ def test_sync_follows_commits(deployment: Deployment, tmp_path: Path) -> None:
 
     _sync(d, repo, code=ExitCode.CHANGES)
     assert _commits(d) == {f"{d.name}-a-1": first, f"{d.name}-b-1": first}
+    network = docker.from_env().networks.get(f"{d.name}_default")
+    assert network.attrs["Labels"]["composer.git-commit"] == first
     ids = d.ids()
     listed = d.run("-p", d.name, "ps", cwd=repo.work / "deploy")
     assert first[:12] in listed.stdout

@@ -53,11 +53,20 @@ class RequestLog:
         return [r for r in self.requests if r[0] not in ("GET", "HEAD")]
 
 
+def _http_timeout() -> int:
+    """Seconds to wait for an engine answer: COMPOSE_HTTP_TIMEOUT, else 120."""
+    raw = os.environ.get("COMPOSE_HTTP_TIMEOUT", "")
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return 120
+
+
 class Engine:
     """A connection to one Docker engine with typed operations."""
 
-    def __init__(self, host: str | None = None, timeout: int = 120) -> None:
+    def __init__(self, host: str | None = None, timeout: int | None = None) -> None:
         self.host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        timeout = timeout or _http_timeout()
         self.log = RequestLog()
         with self._guard("connect"):
             self.api: Any = docker.APIClient(

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 
 from composer.errors import ComposerError
 from composer.spec import LoadOptions, load_project
-from reliability.bad_inputs import GENERATED, MAIN, BadInput, hand_written
+from reliability.bad_generated import GENERATED
+from reliability.bad_inputs import MAIN, BadInput, hand_written
 from reliability.conftest import RecordingSocket
 from reliability.figures import ROOT, full_size, report
 

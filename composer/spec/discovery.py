@@ -116,30 +116,36 @@ def _search(start: str) -> tuple[str, ...]:
         directory = parent
 
 
-def read_project_env(
+def project_env_files(
     working_dir: str,
     env_files: tuple[str, ...],
     environ: Mapping[str, str],
     cwd: str,
-) -> dict[str, str]:
-    """The interpolation environment: env files overlaid by the shell."""
-    merged: dict[str, str] = {}
+) -> tuple[str, ...]:
+    """The absolute paths the interpolation environment is read from, in order.
+
+    ``--env-file`` (else ``COMPOSE_ENV_FILES``) paths are named whether or
+    not they exist; the default ``.env`` only when it exists.
+    """
     if not env_files and environ.get("COMPOSE_ENV_FILES"):
         env_files = tuple(
             f.strip() for f in environ["COMPOSE_ENV_FILES"].split(",") if f.strip()
         )
     if env_files:
-        for name in env_files:
-            path = os.path.abspath(os.path.join(cwd, name))
-            if not os.path.isfile(path):
-                raise ConfigError.at(
-                    "C132", f"env file {path} not found", Location(path)
-                )
-            merged.update(read_env_file(path, {**merged, **environ}))
-    else:
-        default = os.path.join(working_dir, ".env")
-        if os.path.isfile(default):
-            merged.update(read_env_file(default, environ))
+        return tuple(os.path.abspath(os.path.join(cwd, name)) for name in env_files)
+    default = os.path.join(working_dir, ".env")
+    return (default,) if os.path.isfile(default) else ()
+
+
+def read_project_env(
+    paths: tuple[str, ...], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """The interpolation environment: env files overlaid by the shell."""
+    merged: dict[str, str] = {}
+    for path in paths:
+        if not os.path.isfile(path):
+            raise ConfigError.at("C132", f"env file {path} not found", Location(path))
+        merged.update(read_env_file(path, {**merged, **environ}))
     merged.update(environ)
     return merged
 

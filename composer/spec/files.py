@@ -50,7 +50,11 @@ class LoadedFile:
 
 @dataclass
 class FileReader:
-    """Reads files with one environment; caches so extends reads each once."""
+    """Reads files with one environment; caches so extends reads each once.
+
+    ``read_files`` records, in order, every file read through this reader or
+    a reader derived from it (``-`` excepted), so the project can name them.
+    """
 
     environ: Mapping[str, str]
     interpolate: bool = True
@@ -58,15 +62,33 @@ class FileReader:
     linter: Validator | None = field(default_factory=_default_linter)
     cache: dict[str, LoadedFile] = field(default_factory=dict)
     stdin_text: str | None = None
+    read_files: dict[str, None] = field(default_factory=dict)
 
     def read(self, path: str) -> LoadedFile:
         """Load ``path`` (``-`` is standard input)."""
         cached = self.cache.get(path)
         if cached is not None:
             return cached
+        self.note(path)
         loaded = self._load(path)
         self.cache[path] = loaded
         return loaded
+
+    def note(self, path: str) -> None:
+        """Record ``path`` as a file the project depends on."""
+        if path != "-":
+            self.read_files.setdefault(path, None)
+
+    def derive(self, environ: Mapping[str, str]) -> FileReader:
+        """A reader with another environment that records into the same list."""
+        return FileReader(
+            environ,
+            self.interpolate,
+            self.validator,
+            self.linter,
+            stdin_text=self.stdin_text,
+            read_files=self.read_files,
+        )
 
     def _text(self, path: str) -> tuple[str, str]:
         if path == "-":

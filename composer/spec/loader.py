@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from composer.errors import ConfigError, Diagnostic, Location
@@ -13,6 +13,7 @@ from composer.spec.discovery import (
     check_name,
     find_files,
     normalize_name,
+    project_env_files,
     read_project_env,
 )
 from composer.spec.dotenv import read_env_file
@@ -25,8 +26,10 @@ from composer.spec.files import FileReader, LoadedFile, directory_of
 from composer.spec.merge import merge_files
 from composer.spec.normalize import (
     Context,
+    env_file_paths,
     finish_resources,
     finish_service,
+    label_file_paths,
     resolve_path,
 )
 from composer.spec.profiles import select_services
@@ -66,10 +69,17 @@ def load_project(options: LoadOptions) -> Project:
     environ = dict(os.environ if options.environ is None else options.environ)
     cwd = options.cwd or os.getcwd()
     home = environ.get("HOME") or os.path.expanduser("~")
-    early = _early_env(options, environ, cwd)
+    early_file = _early_env_file(options, environ, cwd)
+    early = environ
+    if early_file is not None:
+        early = {**read_env_file(early_file, environ), **environ}
     found = find_files(options.files, options.project_directory, early, cwd)
-    env = read_project_env(found.working_dir, options.env_files, environ, cwd)
+    env_paths = project_env_files(found.working_dir, options.env_files, environ, cwd)
+    env = read_project_env(env_paths, environ)
     reader = FileReader(env, options.interpolate)
+    for path in (early_file, *env_paths):
+        if path is not None:
+            reader.note(path)
     sources = _Sources()
     warnings: list[Diagnostic] = []
     data = _load_files(found.files, reader, sources, warnings, home, found.working_dir)
@@ -86,6 +96,11 @@ def load_project(options: LoadOptions) -> Project:
             tuple(findings.errors) + tuple(warnings),
         )
     finish_resources(model, name, ctx)
+    env_files = _service_files(data, model, ctx, env_file_paths)
+    for path in (*env_files, *_service_files(data, model, ctx, label_file_paths)):
+        reader.note(path)
+    for path in _resource_files(model):
+        reader.note(path)
     for diag in warnings:
         log.debug("load warning %s at %s", diag.code, diag.location)
     return Project(
@@ -94,7 +109,8 @@ def load_project(options: LoadOptions) -> Project:
         config_files=tuple(f for f in found.files),
         model=model,
         environment=env,
-        source_files=tuple(reader.cache),
+        source_files=tuple(reader.read_files),
+        env_files=env_files,
         profiles=profiles,
         warnings=tuple(warnings),
         all_profiles=_all_profiles(data),
@@ -109,17 +125,38 @@ def _all_profiles(data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _early_env(
+def _service_files(
+    data: Mapping[str, Any],
+    model: Mapping[str, Any],
+    ctx: Context,
+    paths_of: Callable[[Mapping[str, Any], Context], list[str]],
+) -> tuple[str, ...]:
+    """Files named by the enabled services, found by ``paths_of``."""
+    services: Mapping[str, Any] = data.get("services") or {}
+    return tuple(
+        path for svc in model["services"] for path in paths_of(services[svc], ctx)
+    )
+
+
+def _resource_files(model: Mapping[str, Any]) -> list[str]:
+    """The ``file`` paths of the used secrets and configs (already absolute)."""
+    return [
+        str(spec["file"])
+        for section in ("secrets", "configs")
+        for spec in (model.get(section) or {}).values()
+        if isinstance(spec, Mapping) and spec.get("file")
+    ]
+
+
+def _early_env_file(
     options: LoadOptions, environ: Mapping[str, str], cwd: str
-) -> Mapping[str, str]:
-    """The environment used to find files: the shell plus a local ``.env``."""
-    if options.files or "COMPOSE_FILE" in environ:
-        return environ
+) -> str | None:
+    """The local ``.env`` whose variables may tell where the Compose files are."""
+    if options.files or "COMPOSE_FILE" in environ or options.env_files:
+        return None
     base = os.path.join(cwd, options.project_directory or ".")
-    candidate = os.path.join(base, ".env")
-    if not options.env_files and os.path.isfile(candidate):
-        return {**read_env_file(candidate, environ), **environ}
-    return environ
+    candidate = os.path.abspath(os.path.join(base, ".env"))
+    return candidate if os.path.isfile(candidate) else None
 
 
 def _load_files(
@@ -184,13 +221,13 @@ def _include(
             else os.path.dirname(files[0])
         )
         sub_reader = reader
-        env_files = spec.get("env_file")
-        if env_files:
-            names = [env_files] if isinstance(env_files, str) else list(env_files)
+        env_paths = _include_env_files(spec.get("env_file"), here, base, home)
+        if env_paths:
             extra: dict[str, str] = {}
-            for item in names:
-                extra.update(read_env_file(resolve_path(str(item), here, home)))
-            sub_reader = FileReader({**extra, **reader.environ}, reader.interpolate)
+            for env_path in env_paths:
+                reader.note(env_path)
+                extra.update(read_env_file(env_path))
+            sub_reader = reader.derive({**extra, **reader.environ})
         sub = _load_files(files, sub_reader, sources, warnings, home, base, chain)
         # Compose resolves against project_directory when that directory
         # exists, and against the included file's own directory otherwise.
@@ -198,6 +235,15 @@ def _include(
         absolutize_resources(sub, anchor, home)
         data = merge_included(data, sub, files[0])
     return data
+
+
+def _include_env_files(raw: Any, here: str, project_dir: str, home: str) -> list[str]:
+    """An include's ``env_file`` paths, else its project directory's ``.env``."""
+    if raw:
+        names = [raw] if isinstance(raw, str) else list(raw)
+        return [resolve_path(str(name), here, home) for name in names]
+    default = os.path.join(project_dir, ".env")
+    return [default] if os.path.isfile(default) else []
 
 
 def _project_name(

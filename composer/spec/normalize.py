@@ -99,6 +99,23 @@ def absolutize_service(svc: dict[str, Any], base: str, home: str) -> dict[str, A
     return out
 
 
+def env_file_paths(svc: Mapping[str, Any], ctx: Context) -> list[str]:
+    """The absolute paths of a canonical service's ``env_file``, read or not."""
+    return [
+        resolve_path(str(entry["path"]), ctx.working_dir, ctx.home)
+        for entry in svc.get("env_file") or []
+        if isinstance(entry, dict) and "path" in entry
+    ]
+
+
+def label_file_paths(svc: Mapping[str, Any], ctx: Context) -> list[str]:
+    """The absolute paths of a canonical service's ``label_file`` entries."""
+    return [
+        resolve_path(str(file), ctx.working_dir, ctx.home)
+        for file in svc.get("label_file") or []
+    ]
+
+
 def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Fill defaults and convert units of one merged, canonical service."""
     out = {k: v for k, v in svc.items() if not k.startswith("x-")}
@@ -108,10 +125,9 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
         _finish_build(build, ctx)
     if "label_file" in out:
         labels: dict[str, Any] = {}
-        for file in out.pop("label_file") or []:
-            labels.update(
-                read_env_file(resolve_path(str(file), ctx.working_dir, ctx.home))
-            )
+        for path in label_file_paths(out, ctx):
+            labels.update(read_env_file(path))
+        out.pop("label_file")
         labels.update(out.get("labels") or {})
         out["labels"] = labels
     for key in _OMIT_FALSE:

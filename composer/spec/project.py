@@ -38,7 +38,13 @@ class Project:
     config_files: tuple[str, ...]
     model: Mapping[str, Any]
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: Every file the project was loaded from, as absolute paths: Compose
+    #: files (with extends and include targets), ``.env`` or ``--env-file``
+    #: files, each service's ``env_file`` (also a missing optional one) and
+    #: ``label_file``, and the ``file`` of each used secret and config.
     source_files: tuple[str, ...] = ()
+    #: The services' ``env_file`` paths (a part of ``source_files``).
+    env_files: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     all_profiles: tuple[str, ...] = ()

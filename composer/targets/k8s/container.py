@@ -70,6 +70,15 @@ def container(
     policy = service.get("pull_policy")
     if policy in _PULL:
         out["imagePullPolicy"] = _PULL[str(policy)]
+    elif policy:
+        diags.append(
+            warning(
+                "K8S001",
+                f"pull policy '{policy}' has no Kubernetes equivalent",
+                f"services.{name}.pull_policy",
+                hint="the cluster's default (IfNotPresent for tagged images) applies",
+            )
+        )
     entrypoint = _words(service.get("entrypoint"))
     if entrypoint is not None:
         out["command"] = [k8s_literal(w) for w in entrypoint]

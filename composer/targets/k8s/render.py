@@ -55,6 +55,7 @@ def render(
 ) -> Rendering:
     """Render ``project`` as Kubernetes objects, with a warning per lost feature."""
     ctx = Context(project.name, namespace)
+    _check_names(project)
     manifests: list[dict[str, Any]] = file_objects(ctx, project, reader)
     diags: list[Diagnostic] = []
 
@@ -82,6 +83,23 @@ def render(
     return Rendering(
         tuple(manifests), tuple(dataclasses.replace(d, location=where) for d in diags)
     )
+
+
+def _check_names(project: Project) -> None:
+    """Refuse two services whose Kubernetes names would be the same."""
+    seen: dict[str, str] = {}
+    for name in project.services:
+        label = dns_label(name)
+        if label in seen:
+            raise ConfigError.at(
+                "K8S101",
+                f"services '{seen[label]}' and '{name}' would both be named "
+                f"'{label}' in Kubernetes",
+                Location(project.config_files[0] if project.config_files else None),
+                key=f"services.{name}",
+                hint="rename one of them",
+            )
+        seen[label] = name
 
 
 def _shared_warning(key: str, names: set[str]) -> Diagnostic:

@@ -63,24 +63,24 @@ def workload(
     diags += _restart(name, service)
 
     template: dict[str, Any] = {"metadata": {"labels": labels(ctx, name)}}
-    annotations = _annotations(name, service, diags)
+    annotations = _annotations(name, service.get("labels") or {}, diags)
     if annotations:
         template["metadata"]["annotations"] = annotations
     template["spec"] = pod
     spec: dict[str, Any] = {"selector": {"matchLabels": selector(ctx, name)}}
-    kind = _kind(service, bool(volumes.claim_templates))
+    kind = _kind(name, service, bool(volumes.claim_templates), diags)
     if kind != "DaemonSet":
         spec["replicas"] = replicas(service)
     if kind == "StatefulSet":
         spec["serviceName"] = dns_label(name)
         spec["volumeClaimTemplates"] = volumes.claim_templates
     spec["template"] = template
-    obj = {
-        "apiVersion": "apps/v1",
-        "kind": kind,
-        "metadata": metadata(ctx, dns_label(name, 253), name),
-        "spec": spec,
-    }
+    meta = metadata(ctx, dns_label(name, 253), name)
+    deploy_labels = (service.get("deploy") or {}).get("labels") or {}
+    annotations = _annotations(f"{name}.deploy", deploy_labels, diags)
+    if annotations:
+        meta["annotations"] = annotations
+    obj = {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
     if service.get("container_name"):
         diags.append(
             warning(
@@ -92,12 +92,31 @@ def workload(
     return obj, diags
 
 
-def _kind(service: Mapping[str, Any], claims: bool) -> str:
+def _kind(
+    name: str, service: Mapping[str, Any], claims: bool, diags: list[Diagnostic]
+) -> str:
+    mode = (service.get("deploy") or {}).get("mode") or "replicated"
+    if mode not in ("global", "replicated"):
+        diags.append(
+            warning(
+                "K8S001",
+                f"deploy mode '{mode}' is rendered as a long-running workload",
+                f"services.{name}.deploy.mode",
+                hint="write a Kubernetes Job for a task that runs to completion",
+            )
+        )
     if claims:
+        if mode == "global":
+            diags.append(
+                warning(
+                    "K8S014",
+                    "a global service with named volumes runs as a StatefulSet, "
+                    "not one pod per node",
+                    f"services.{name}.deploy.mode",
+                )
+            )
         return "StatefulSet"
-    if (service.get("deploy") or {}).get("mode") == "global":
-        return "DaemonSet"
-    return "Deployment"
+    return "DaemonSet" if mode == "global" else "Deployment"
 
 
 def _restart(name: str, service: Mapping[str, Any]) -> list[Diagnostic]:
@@ -116,11 +135,10 @@ def _restart(name: str, service: Mapping[str, Any]) -> list[Diagnostic]:
 
 
 def _annotations(
-    name: str, service: Mapping[str, Any], diags: list[Diagnostic]
+    where: str, given: Mapping[str, Any], diags: list[Diagnostic]
 ) -> dict[str, str]:
+    """Compose labels as annotations: their values need not be label values."""
     out: dict[str, str] = {}
-    given = dict(service.get("labels") or {})
-    given.update((service.get("deploy") or {}).get("labels") or {})
     for key, value in given.items():
         if _ANNOTATION_KEY.match(str(key)):
             out[str(key)] = str(value)
@@ -129,7 +147,7 @@ def _annotations(
                 warning(
                     "K8S010",
                     f"label '{key}' is not a valid Kubernetes annotation key",
-                    f"services.{name}.labels.{key}",
+                    f"services.{where}.labels.{key}",
                 )
             )
     return out

@@ -302,3 +302,18 @@ def test_names_become_dns_labels() -> None:
     assert dns_label("1st") == "x-1st"
     assert dns_label("a.b") == "a-b"
     assert len(dns_label("x" * 100)) == 63
+
+
+def test_labels_become_annotations(tmp_path: Path) -> None:
+    rendering = render_text(
+        tmp_path,
+        "services:\n  a:\n    image: x\n    pull_policy: always\n"
+        "    labels: {com.example.team: 'web team'}\n"
+        "    deploy: {labels: {com.example.tier: front}}\n",
+    )
+    validate_all(rendering)
+    deployment = by_kind(rendering, "Deployment")["a"]
+    assert deployment["metadata"]["annotations"] == {"com.example.tier": "front"}
+    template = deployment["spec"]["template"]["metadata"]
+    assert template["annotations"] == {"com.example.team": "web team"}
+    assert _pod(deployment)["containers"][0]["imagePullPolicy"] == "Always"

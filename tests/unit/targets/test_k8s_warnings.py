@@ -69,6 +69,8 @@ def test_the_key_lists_do_not_overlap() -> None:
         ("    restart: 'no'\n", "services.a.restart", "K8S009"),
         ("    labels: ['bad key=1']\n", "services.a.labels.bad key", "K8S010"),
         ("    container_name: c\n", "services.a.container_name", "K8S008"),
+        ("    pull_policy: daily\n", "services.a.pull_policy", "K8S001"),
+        ("    deploy: {mode: replicated-job}\n", "services.a.deploy.mode", "K8S001"),
         (
             "    ports: ['127.0.0.1:80:80']\n",
             "services.a.ports[0].host_ip",
@@ -138,3 +140,10 @@ def test_missing_secret_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         render(project)
     assert raised.value.diagnostics[0].code == "K8S100"
+
+
+def test_services_with_the_same_kubernetes_name_are_refused(tmp_path: Path) -> None:
+    project = load(tmp_path, "services:\n  a_b: {image: x}\n  a-b: {image: x}\n")
+    with pytest.raises(ConfigError) as raised:
+        render(project)
+    assert raised.value.diagnostics[0].code == "K8S101"

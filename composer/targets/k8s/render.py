@@ -80,9 +80,9 @@ def render(
     diags += _network_warnings(project)
     manifests.sort(key=lambda m: (KIND_ORDER.index(m["kind"]), m["metadata"]["name"]))
     where = Location(project.config_files[0] if project.config_files else None)
-    return Rendering(
-        tuple(manifests), tuple(dataclasses.replace(d, location=where) for d in diags)
-    )
+    # A volume's settings are met once per service that mounts it; say it once.
+    unique = dict.fromkeys(dataclasses.replace(d, location=where) for d in diags)
+    return Rendering(tuple(manifests), tuple(unique))
 
 
 def _check_names(project: Project) -> None:

@@ -126,9 +126,11 @@ def test_volume_driver_warns(tmp_path: Path) -> None:
     rendering = render_text(
         tmp_path,
         "services:\n  a:\n    image: x\n    volumes: [v:/v]\n"
+        "  b:\n    image: x\n    volumes: [v:/v]\n"
         "volumes: {v: {driver: local, driver_opts: {type: nfs}}}\n",
     )
-    assert keys(rendering) == {"volumes.v.driver", "volumes.v.driver_opts"}
+    found = [d.key for d in rendering.warnings if d.code == "K8S001"]
+    assert found == ["volumes.v.driver", "volumes.v.driver_opts"]
 
 
 def test_missing_secret_file_is_a_config_error(tmp_path: Path) -> None:

@@ -12,29 +12,14 @@ from typing import Any
 from composer.errors import ConfigError, Diagnostic, Location
 from composer.spec.canonical import canonical_service
 from composer.spec.interpolate import copy_values, interpolate
+from composer.spec.lint import lint_document
 from composer.spec.source import KeyPath, SourceMap
+from composer.spec.validate import validate_document
 from composer.spec.yamlload import decode, parse_yaml
 
 log = logging.getLogger(__name__)
 
 Validator = Callable[[Any, SourceMap], list[Diagnostic]]
-
-
-def _default_linter() -> Validator | None:
-    try:
-        from composer.spec.lint import lint_document
-    except ImportError:  # pragma: no cover - the lint stage is optional
-        return None
-    return lint_document
-
-
-def _default_validator() -> Validator | None:
-    try:
-        from composer.spec.validate import validate_document
-    except ImportError:  # pragma: no cover - the schema stage is optional
-        log.debug("composer.spec.validate is missing; schema validation skipped")
-        return None
-    return validate_document
 
 
 @dataclass
@@ -58,8 +43,8 @@ class FileReader:
 
     environ: Mapping[str, str]
     interpolate: bool = True
-    validator: Validator | None = field(default_factory=_default_validator)
-    linter: Validator | None = field(default_factory=_default_linter)
+    validator: Validator | None = validate_document
+    linter: Validator | None = lint_document
     cache: dict[str, LoadedFile] = field(default_factory=dict)
     stdin_text: str | None = None
     read_files: dict[str, None] = field(default_factory=dict)

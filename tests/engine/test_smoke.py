@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -67,10 +66,6 @@ def test_project_label_finds_only_this_project(
     ]
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="needs root and unshare(1) for private pid and mount namespaces",
-)
 def test_ensure_docker_clears_stale_pid_file_and_sockets(
     repo_root: Path, tmp_path: Path
 ) -> None:

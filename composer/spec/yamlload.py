@@ -97,23 +97,28 @@ else:  # pragma: no cover - libyaml is normally present
             _Resolver.__init__(self)
 
 
+def _byte_location(raw: bytes, offset: int, file: str) -> Location:
+    """The 1-based line and column of byte ``offset`` in ``raw``."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    return Location(file, raw.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+
+
 def decode(raw: bytes, file: str) -> str:
     """Decode a file's bytes as UTF-8 text, or fail with a clean error."""
     if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise ConfigError.at(
             "C101",
             "file is not a text file (it contains a NUL byte)",
-            Location(file, line),
+            _byte_location(raw, raw.index(b"\x00"), file),
         )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        where = _byte_location(raw, exc.start, file)
         raise ConfigError.at(
             "C101",
             f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-            Location(file, line),
+            where,
             hint="save the file with UTF-8 encoding",
         ) from exc
 

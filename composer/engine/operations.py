@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from composer.engine.build import (
     container_labels,
@@ -139,7 +140,8 @@ def _recreate(ctx: StepContext, step: Step) -> str:
     """
     engine = ctx.engine
     old = step.container_id or ""
-    new = engine.create_container(_spec(ctx, step), f"{old[:12]}_{step.name}")
+    spec = _keep_anonymous(_spec(ctx, step), engine.inspect_container(old))
+    new = engine.create_container(spec, f"{old[:12]}_{step.name}")
     # Unique, so that a container already set aside by a crashed run can be
     # set aside again.
     aside = f"{step.name}_composer-old-{uuid.uuid4().hex[:12]}"
@@ -154,6 +156,26 @@ def _recreate(ctx: StepContext, step: Step) -> str:
         raise
     engine.remove_container(old)
     return new
+
+
+def _keep_anonymous(spec: ContainerSpec, old: Mapping[str, Any]) -> ContainerSpec:
+    """Mount the old container's anonymous volumes at the same targets.
+
+    As Docker Compose does, so that data in an anonymous volume survives a
+    recreate.
+    """
+    previous = {
+        str(m.get("Destination")): str(m.get("Name"))
+        for m in old.get("Mounts") or []
+        if m.get("Type") == "volume" and m.get("Name")
+    }
+    mounts = tuple(
+        dataclasses.replace(m, source=previous[m.target])
+        if m.type == "volume" and not m.source and m.target in previous
+        else m
+        for m in spec.mounts
+    )
+    return dataclasses.replace(spec, mounts=mounts)
 
 
 def _restore(engine: Engine, old: str, new: str, name: str) -> None:

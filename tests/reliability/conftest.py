@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from reliability.engine_support import proj_fixture
+
+__all__ = ["proj_fixture"]
+
 
 @dataclass
 class RecordingSocket:

@@ -16,12 +16,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from reliability.engine_support import IMAGE, LABEL, Proj, proj_fixture
+from reliability.engine_support import IMAGE, LABEL, Proj
 from reliability.figures import full_size, report
 from reliability.proxy import EngineProxy
 
 pytestmark = [pytest.mark.reliability, pytest.mark.engine]
-__all__ = ["proj_fixture"]
 
 HTTP_TIMEOUT = 3
 BOUND = HTTP_TIMEOUT * 4 + 10
@@ -118,7 +117,7 @@ def test_unreachable_engines(proj: Proj, fault_dir: Path) -> None:
     assert not problems, text
 
 
-def _cut_once(proj: Proj, fault_dir: Path, k: int) -> list[str]:
+def _cut_once(proj: Proj, fault_dir: Path, k: int) -> tuple[list[str], bool]:
     """``up`` through a proxy cut after k changes; then ``up`` directly."""
     problems = []
     sock = fault_dir / f"cut{k}.sock"
@@ -144,7 +143,7 @@ def _cut_once(proj: Proj, fault_dir: Path, k: int) -> list[str]:
     ]
     if len(names) != 6 or len(set(names)) != 6:
         problems.append(f"k={k}: containers {sorted(names)}")
-    return problems
+    return problems, proxy.cut.is_set() and proxy.mutating == k
 
 
 def test_engine_cut_mid_up(proj: Proj, fault_dir: Path) -> None:
@@ -152,17 +151,22 @@ def test_engine_cut_mid_up(proj: Proj, fault_dir: Path) -> None:
     proj.write(APP)
     ks = range(1, 25) if full_size() else (1, 4, 9, 14)
     problems: list[str] = []
+    cuts = 0
     for k in ks:
-        problems.extend(_cut_once(proj, fault_dir, k))
+        found, cut = _cut_once(proj, fault_dir, k)
+        problems.extend(found)
+        cuts += cut
         down = proj.run("down", "-t", "0")
         assert down.returncode == 0, down.stderr
     failed_runs = len({p.split(":")[0] for p in problems})
     rate = 100.0 * (len(ks) - failed_runs) / len(ks)
     lines = [
-        f"cuts after k mutating calls, k in {list(ks)}: {len(ks)} runs",
+        f"cuts after k mutating calls, k in {list(ks)}: {len(ks)} runs, "
+        f"{cuts} cut mid-up (goal: all)",
         f"converged after one more up: {rate:.1f} % (goal 100 %)",
         f"problems: {len(problems)} (goal 0)",
         *(f"  {p}" for p in problems),
     ]
     text = report("engine-faults-cut", lines)
     assert not problems, text
+    assert cuts == len(ks), text

@@ -60,7 +60,7 @@ class ObservedContainer:
     exit_code: int | None = None
     health: str | None = None
     oneoff: bool = False
-    networks: tuple[str, ...] = ()
+    networks: tuple[str, ...] | None = None  # None: not observed (tables)
 
     @property
     def running(self) -> bool:

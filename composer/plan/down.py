@@ -28,7 +28,7 @@ def plan_down(desired: Desired, actual: Actual, options: DownOptions) -> Plan:
     for c in actual.containers:
         if c.service not in desired.services and not options.remove_orphans:
             orphans.append(c.name)
-            kept_networks.update(c.networks)
+            kept_networks.update(c.networks or ())
             continue
         reason = "orphan" if c.service not in desired.services else "down"
         steps.append(

@@ -158,7 +158,10 @@ def _service(
             if extra is not keep:
                 out.append(_remove(extra, "left over from an interrupted recreate"))
 
-    diffs = {c.id: _differences(c, node, wanted, opts) + stale for c in current}
+    diffs = {
+        c.id: _differences(c, node, wanted, opts) + _observed(c, node, desired) + stale
+        for c in current
+    }
     outdated = [c for c in current if diffs[c.id]]
     if len(current) > node.replicas:
         surplus = len(current) - node.replicas
@@ -231,6 +234,24 @@ def _differences(
             out.append(FieldDiff("config hash", old_hash, new_hash))
     if wanted.get("image_id") and c.image_id != wanted.get("image_id"):
         out.append(FieldDiff("image ID", c.image_id, wanted.get("image_id")))
+    return tuple(out)
+
+
+def _observed(
+    c: ObservedContainer, node: ServiceNode, desired: Desired
+) -> tuple[FieldDiff, ...]:
+    """Drift the labels cannot show: networks left and labels edited by hand."""
+    out: list[FieldDiff] = []
+    names = sorted(desired.networks[k].name for k in node.networks)
+    if c.networks is not None and any(name not in c.networks for name in names):
+        out.append(FieldDiff("networks (observed)", sorted(c.networks), names))
+    labels = node.definition.get("labels")
+    if isinstance(labels, Mapping):
+        for key, value in sorted(labels.items()):
+            if c.labels.get(key) != value:
+                out.append(
+                    FieldDiff(f"labels.{key} (observed)", c.labels.get(key), value)
+                )
     return tuple(out)
 
 

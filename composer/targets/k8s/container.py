@@ -156,7 +156,19 @@ def readiness_probe(
     test = check.get("test")
     if isinstance(test, str):
         test = ["CMD-SHELL", test]
-    if not test or test[0] == "NONE":
+    if not test:
+        # Compose would keep the image's own HEALTHCHECK with these timings.
+        diags.append(
+            warning(
+                "K8S001",
+                "a healthcheck with no test uses the image's check, which "
+                "Kubernetes does not run; no probe was rendered",
+                f"services.{name}.healthcheck",
+                hint="write the test in the Compose file",
+            )
+        )
+        return None
+    if test[0] == "NONE":
         return None
     if test[0] == "CMD":
         command = [str(w) for w in test[1:]]

@@ -77,6 +77,11 @@ def test_the_key_lists_do_not_overlap() -> None:
             "K8S001",
         ),
         (
+            "    healthcheck: {interval: 3s}\n",
+            "services.a.healthcheck",
+            "K8S001",
+        ),
+        (
             "    healthcheck: {test: [CMD, x], start_interval: 1s}\n",
             "services.a.healthcheck.start_interval",
             "K8S001",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from composer.targets.k8s.meta import Context, dns_label, warning
 from composer.targets.k8s.services import service_objects
 from composer.targets.k8s.volumes import shared_claim, volume_users
 from composer.targets.k8s.workload import workload
+
+logger = logging.getLogger(__name__)
 
 # The order kubectl needs when the stream is applied in one go.
 KIND_ORDER = (
@@ -79,6 +82,8 @@ def render(
         manifests.append(obj)
     diags += _network_warnings(project)
     manifests.sort(key=lambda m: (KIND_ORDER.index(m["kind"]), m["metadata"]["name"]))
+    for manifest in manifests:
+        logger.debug("rendered %s %s", manifest["kind"], manifest["metadata"]["name"])
     where = Location(project.config_files[0] if project.config_files else None)
     # A volume's settings are met once per service that mounts it; say it once.
     unique = dict.fromkeys(dataclasses.replace(d, location=where) for d in diags)

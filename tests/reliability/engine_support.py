@@ -73,6 +73,11 @@ def cleanup(name: str) -> None:
         n.remove()
     for v in client.volumes.list(filters=flt):
         v.remove(force=True)
+    # The lease carries no project label; a killed run leaves it behind.
+    for c in client.containers.list(
+        all=True, filters={"name": f"composer-lock-{name}"}
+    ):
+        c.remove(force=True)
 
 
 def project_dir(tmp_path: Path, prefix: str = "rel") -> Iterator[Proj]:

@@ -1,5 +1,11 @@
 """Command-line interface: typer commands and rich rendering; the only layer
-that prints.  Every command module registers itself on ``app``."""
+that prints.  Every command module registers itself on ``app``.
+
+Start-up time matters (``composer config`` should feel instant), so command
+modules import the engine, gitops, watch and target packages and rich's
+displays inside the functions that use them, never at module level: only
+typer, the loader and light modules load before a command runs.
+"""
 
 from __future__ import annotations
 

@@ -18,22 +18,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
 from composer.cli.app import app, global_options
 from composer.cli.lifecycle_cmds import Target, find, reporting
 from composer.cli.pipeline import State, hasher, prepare
-from composer.engine import control
-from composer.engine.apply import ApplyOptions
-from composer.engine.build import container_labels, container_spec
-from composer.engine.client import Engine
 from composer.engine.labels import CONTAINER_NUMBER, ONEOFF, SERVICE_CONFIG
-from composer.engine.lease import DEFAULT_TIMEOUT
 from composer.errors import ConfigError, EngineError
 from composer.plan import Kind, Plan, PlanOptions, plan
-from composer.watch.converge import up_locked
+
+if TYPE_CHECKING:
+    from composer.engine import control
+    from composer.engine.client import Engine
 
 Env = Annotated[
     list[str] | None,
@@ -64,6 +62,8 @@ def _environment(values: list[str] | None) -> dict[str, str]:
 
 def _streams(no_tty: bool, interactive: bool = True) -> control.Streams:
     """A TTY when both ends are terminals and -T is absent; stdin when piped."""
+    from composer.engine import control
+
     use_tty = not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
     stdin: BinaryIO | None = None
     if interactive and (use_tty or _piped(sys.stdin.fileno())):
@@ -118,6 +118,8 @@ def exec_(
     index: Index = 1,
 ) -> None:
     """Run a command in a running container; exit with the command's code."""
+    from composer.engine import control
+
     argv = [*(command or ()), *ctx.args]
     if not argv:
         raise typer.BadParameter("exec needs a command")
@@ -171,6 +173,9 @@ def run(
     Dependencies are brought up first through the planner, like `up`; the
     one-off container never publishes the service's ports unless asked.
     """
+    from composer.engine import control
+    from composer.engine.build import container_labels, container_spec
+
     state = prepare(global_options(ctx), (service,), no_deps=no_deps)
     if service not in state.desired.services:
         raise ConfigError(f"no such service: {service}")
@@ -212,6 +217,10 @@ def run(
 
 def _dependencies_up(ctx: typer.Context, state: State, service: str) -> None:
     """Converge what ``service`` needs (and build its image), not the service."""
+    from composer.engine.apply import ApplyOptions
+    from composer.engine.lease import DEFAULT_TIMEOUT
+    from composer.watch.converge import up_locked
+
     options = PlanOptions(hasher=hasher())
 
     def without_service(p: Plan, _: object) -> Plan:
@@ -244,6 +253,8 @@ def top(
     services: Annotated[list[str] | None, typer.Argument(help="Services.")] = None,
 ) -> None:
     """Show the processes running in the project's containers."""
+    from composer.engine import control
+
     found = find(ctx, tuple(services or ()))
     for t in found.containers:
         if t.state != "running":
@@ -285,6 +296,8 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON per line.")] = False,
 ) -> None:
     """Stream the engine's events for the project's containers."""
+    from composer.engine import control
+
     found = find(ctx, tuple(services or ()))
     wanted = set(services or ())
     for raw in control.events(found.engine, found.project):
@@ -336,6 +349,8 @@ def cp(
 
 
 def _copy_out(engine: Engine, ident: str, inner: str, dest: str) -> None:
+    from composer.engine import control
+
     data = b"".join(control.get_archive(engine, ident, inner))
     if dest == "-":
         sys.stdout.buffer.write(data)
@@ -351,6 +366,8 @@ def _copy_out(engine: Engine, ident: str, inner: str, dest: str) -> None:
 
 
 def _copy_in(engine: Engine, ident: str, source: str, inner: str) -> None:
+    from composer.engine import control
+
     src = Path(source)
     if not src.exists():
         raise ConfigError(f"no such file or directory: {source}")

@@ -11,38 +11,26 @@ import os
 import sys
 import time
 from contextlib import AbstractContextManager, nullcontext
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import hasher, prepare
-from composer.cli.progress import make_reporter
-from composer.cli.render import plan_json, render_plan
-from composer.engine.apply import ApplyOptions
-from composer.engine.client import Engine
-from composer.engine.lease import DEFAULT_TIMEOUT
+from composer.engine import LOCK_TIMEOUT
 from composer.engine.observe import Actual
 from composer.engine.report import Reporter
 from composer.errors import ApplyError, ComposerError, ExitCode
-from composer.gitops.git import Checkout
-from composer.gitops.masking import mask_plan, secrets_of
-from composer.gitops.saved import (
-    SavedOptions,
-    check,
-    files_digest,
-    read_saved,
-    save,
-    state_fingerprint,
-)
-from composer.gitops.sync import Syncer, SyncOptions, SyncResult, notify
 from composer.graph import Desired
 from composer.plan import Plan, PlanOptions, plan
 from composer.spec import load_project
 from composer.spec.project import Project
-from composer.watch.converge import up_locked
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from composer.gitops.saved import SavedOptions
+    from composer.gitops.sync import SyncResult
 
 ShowValues = Annotated[
     bool, typer.Option("--show-values", help="Show secret values in the output.")
@@ -87,6 +75,17 @@ def plan_cmd(
     show_values: ShowValues = False,
 ) -> None:
     """Show the plan and save it, with what it was made against, for `apply`."""
+    from rich.console import Console
+
+    from composer.cli.render import plan_json, render_plan
+    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.gitops.saved import (
+        SavedOptions,
+        files_digest,
+        save,
+        state_fingerprint,
+    )
+
     opts = global_options(ctx)
     saved = SavedOptions(
         tuple(services or ()), remove_orphans, force_recreate, no_recreate
@@ -120,10 +119,25 @@ def plan_cmd(
 def apply_cmd(
     ctx: typer.Context,
     planfile: Annotated[str, typer.Argument(help="A plan saved by `plan --out`.")],
-    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     show_values: ShowValues = False,
 ) -> None:
     """Apply exactly a saved plan; refuse it when the files or live state changed."""
+    from rich.console import Console
+
+    from composer.cli.progress import make_reporter
+    from composer.cli.render import render_plan
+    from composer.engine.apply import ApplyOptions
+    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.gitops.saved import (
+        SavedOptions,
+        check,
+        files_digest,
+        read_saved,
+        state_fingerprint,
+    )
+    from composer.watch.converge import up_locked
+
     opts = global_options(ctx)
     data = read_saved(planfile)
     saved = SavedOptions.from_json(data.get("options") or {})
@@ -183,11 +197,17 @@ class ConsoleSync:
 
     def planned(self, commit: str, plan: Plan) -> None:
         """Print the plan for a commit."""
+        from composer.cli.render import render_plan
+
         self.console.print(f"commit {commit[:12]}: applying", highlight=False)
         render_plan(plan, self.console)
 
     def result(self, result: SyncResult) -> None:
         """Print the outcome; run the notification after an apply."""
+        from rich.markup import escape
+
+        from composer.gitops.sync import notify
+
         when = time.strftime("%H:%M:%S")
         line = f"[{when}] commit {result.commit[:12]}: {result.status}"
         if result.deployed and result.deployed != result.commit:
@@ -252,10 +272,19 @@ def sync_cmd(
     cache: Annotated[
         str | None, typer.Option("--cache", help="Where to keep the clone.")
     ] = None,
-    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     show_values: ShowValues = False,
 ) -> None:
     """Follow a git ref: deploy each new commit and keep it converged."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from composer.cli.progress import make_reporter
+    from composer.engine.apply import ApplyOptions
+    from composer.engine.client import Engine
+    from composer.gitops.git import Checkout
+    from composer.gitops.sync import Syncer, SyncOptions
+
     opts = global_options(ctx)
     seconds = duration_seconds(interval)
     if os.path.exists(repo):

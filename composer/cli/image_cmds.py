@@ -6,29 +6,20 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import load
-from composer.cli.progress import make_reporter
-from composer.engine.client import Engine
-from composer.engine.images import (
-    build_image,
-    build_request,
-    inspect_image,
-    pull_image,
-    push_image,
-    remove_image,
-    split_reference,
-)
 from composer.engine.labels import ONEOFF, SERVICE
 from composer.engine.report import Reporter
 from composer.errors import ComposerError, ConfigError, ExitCode
 from composer.graph import Desired, GraphOptions, ServiceNode, build_desired
 from composer.plan.images import BuildMode, ImageOptions
+
+if TYPE_CHECKING:
+    from composer.engine.client import Engine
 
 BuildFlag = Annotated[
     bool, typer.Option("--build", help="Build images before starting containers.")
@@ -60,6 +51,8 @@ def image_options(build: bool, no_build: bool, pull: str | None) -> ImageOptions
 
 def remove_images(engine: Engine, desired: Desired, mode: str | None) -> None:
     """For ``down --rmi``: remove built (local) or all images of the services."""
+    from composer.engine.images import inspect_image, remove_image
+
     if mode is None:
         return
     if mode not in ("local", "all"):
@@ -77,6 +70,10 @@ def remove_images(engine: Engine, desired: Desired, mode: str | None) -> None:
 
 @contextmanager
 def _reporting(ctx: typer.Context) -> Iterator[Reporter]:
+    from rich.console import Console
+
+    from composer.cli.progress import make_reporter
+
     reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
@@ -126,6 +123,9 @@ def build(
     Unlike Docker Compose, the image is labelled with the digest of its build
     inputs, so `diff` and `up` know when it is stale.
     """
+    from composer.engine.client import Engine
+    from composer.engine.images import build_image, build_request
+
     desired = _desired(ctx, tuple(services or ()))
     args = _build_args(build_arg)
     engine = Engine()
@@ -155,6 +155,9 @@ def pull(
     ] = False,
 ) -> None:
     """Pull the images of services (a running container is never touched)."""
+    from composer.engine.client import Engine
+    from composer.engine.images import pull_image
+
     desired = _desired(ctx, tuple(services or ()))
     engine = Engine()
     failed: list[str] = []
@@ -191,6 +194,9 @@ def push(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress.")] = False,
 ) -> None:
     """Push the images of services that name one with `image:`."""
+    from composer.engine.client import Engine
+    from composer.engine.images import push_image
+
     desired = _desired(ctx, tuple(services or ()))
     engine = Engine()
     with _reporting(ctx) as reporter:
@@ -215,6 +221,9 @@ def images(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only IDs.")] = False,
 ) -> None:
     """List the images used by the project's containers."""
+    from composer.engine.client import Engine
+    from composer.engine.images import split_reference
+
     project = load(global_options(ctx), tuple(services or ()))
     engine = Engine()
     by_id = {str(i["Id"]): i for i in engine.list_images()}

@@ -12,20 +12,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import connect, load
-from composer.cli.progress import make_reporter
-from composer.engine import control
-from composer.engine.client import Engine
 from composer.engine.labels import CONTAINER_NUMBER, ONEOFF, SERVICE
 from composer.engine.report import Event, Reporter, Status
 from composer.errors import ComposerError, EngineError
 from composer.graph import GraphOptions, build_desired
+
+if TYPE_CHECKING:
+    from composer.engine.client import Engine
 
 Services = Annotated[list[str] | None, typer.Argument(help="Services.")]
 Timeout = Annotated[
@@ -87,6 +86,10 @@ def find(ctx: typer.Context, services: tuple[str, ...], oneoff: bool = False) ->
 @contextmanager
 def reporting(ctx: typer.Context) -> Iterator[Reporter]:
     """The progress reporter chosen by ``--progress``, entered."""
+    from rich.console import Console
+
+    from composer.cli.progress import make_reporter
+
     reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
@@ -150,6 +153,8 @@ def restart(
     ctx: typer.Context, services: Services = None, timeout: Timeout = None
 ) -> None:
     """Restart the containers of services."""
+    from composer.engine import control
+
     names = tuple(services or ())
     found = find(ctx, names)
     _require(found, names, "restart")
@@ -164,6 +169,8 @@ def restart(
 @app.command("pause")
 def pause(ctx: typer.Context, services: Services = None) -> None:
     """Pause the running containers of services."""
+    from composer.engine import control
+
     found = find(ctx, tuple(services or ()))
     todo = tuple(t for t in found.containers if t.state == "running")
     each(ctx, todo, ("Pausing", "Paused"), lambda t: control.pause(found.engine, t.id))
@@ -172,6 +179,8 @@ def pause(ctx: typer.Context, services: Services = None) -> None:
 @app.command("unpause")
 def unpause(ctx: typer.Context, services: Services = None) -> None:
     """Unpause the paused containers of services."""
+    from composer.engine import control
+
     found = find(ctx, tuple(services or ()))
     todo = tuple(t for t in found.containers if t.state == "paused")
     each(
@@ -191,6 +200,8 @@ def kill(
     ] = "SIGKILL",
 ) -> None:
     """Send a signal (SIGKILL by default) to the running containers of services."""
+    from composer.engine import control
+
     found = find(ctx, tuple(services or ()))
     todo = tuple(t for t in found.containers if t.state in ("running", "paused"))
     each(

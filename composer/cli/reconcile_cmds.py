@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from composer.cli.app import app, global_options
 from composer.cli.image_cmds import (
@@ -19,15 +18,13 @@ from composer.cli.image_cmds import (
     remove_images,
 )
 from composer.cli.pipeline import hasher, parse_scale, prepare
-from composer.cli.progress import make_reporter
-from composer.cli.render import plan_json, render_plan
 from composer.cli.watch_cmds import LockTimeout, run_watch, watch_options
-from composer.engine.apply import ApplyOptions
-from composer.engine.lease import DEFAULT_TIMEOUT
+from composer.engine import LOCK_TIMEOUT
 from composer.errors import ApplyError, ExitCode
-from composer.gitops.masking import mask_plan, secrets_of
 from composer.plan import DownOptions, PlanOptions, plan, plan_down
-from composer.watch.converge import down_locked, up_locked
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Services = Annotated[
     list[str] | None, typer.Argument(help="Services (with their dependencies).")
@@ -42,10 +39,16 @@ Timeout = Annotated[
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
 def _progress(ctx: typer.Context, console: Console) -> tuple[Any, Any]:
+    from rich.console import Console
+
+    from composer.cli.progress import make_reporter
+
     reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
@@ -82,7 +85,7 @@ def up(
         float | None, typer.Option("--wait-timeout", help="Seconds for --wait.")
     ] = None,
     timeout: Timeout = None,
-    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     watch: Annotated[
         bool, typer.Option("--watch", help="Then keep watching (see `watch`).")
     ] = False,
@@ -92,6 +95,11 @@ def up(
     show_values: ShowValues = False,
 ) -> None:
     """Plan, print the plan, and apply it."""
+    from composer.cli.render import render_plan
+    from composer.engine.apply import ApplyOptions
+    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.watch.converge import up_locked
+
     opts = global_options(ctx)
     if force_recreate and no_recreate:
         raise typer.BadParameter("--force-recreate and --no-recreate conflict")
@@ -155,6 +163,9 @@ def diff(
     show_values: ShowValues = False,
 ) -> None:
     """Show what `up` would change, without changing anything."""
+    from composer.cli.render import plan_json, render_plan
+    from composer.gitops.masking import mask_plan, secrets_of
+
     opts = global_options(ctx)
     state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps)
     the_plan = plan(
@@ -189,10 +200,15 @@ def down(
         bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
     ] = False,
     timeout: Timeout = None,
-    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     rmi: RmiFlag = None,
 ) -> None:
     """Remove the project's containers and networks (and volumes with -v)."""
+    from rich.console import Console
+
+    from composer.engine.apply import ApplyOptions
+    from composer.watch.converge import down_locked
+
     opts = global_options(ctx)
     state = prepare(opts)
     the_plan = plan_down(

@@ -11,7 +11,6 @@ import typer
 
 from composer.cli.app import app, global_options
 from composer.cli.pipeline import load
-from composer.targets.k8s import render, to_stream, write_directory
 
 render_app = typer.Typer(
     name="render",
@@ -36,6 +35,8 @@ def render_k8s(
     ] = None,
 ) -> None:
     """Print Kubernetes manifests for the project (warnings go to stderr)."""
+    from composer.targets.k8s import render, to_stream, write_directory
+
     if namespace is not None and not _NAMESPACE.match(namespace):
         raise typer.BadParameter(
             "must be a DNS label (lowercase letters, digits, '-')",

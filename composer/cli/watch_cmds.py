@@ -15,27 +15,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from composer.cli.app import GlobalOptions, app, global_options
 from composer.cli.pipeline import hasher
-from composer.cli.progress import make_reporter
-from composer.cli.render import render_plan
-from composer.engine.apply import ApplyOptions
-from composer.engine.client import Engine
-from composer.engine.lease import DEFAULT_TIMEOUT, read_holder
+from composer.engine import LOCK_TIMEOUT
 from composer.engine.report import Reporter
 from composer.errors import ComposerError, ExitCode
-from composer.gitops.masking import mask_plan, secrets_of
 from composer.plan import Plan, PlanOptions
 from composer.spec import load_project
 from composer.spec.project import Project
-from composer.watch.loop import Loop, LoopOptions
-from composer.watch.sources import Sources, project_sources
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from composer.watch.sources import Sources
 
 LockTimeout = Annotated[
     float,
@@ -58,13 +54,13 @@ class WatchSettings:
 
     debounce_ms: int = 200
     interval: float = 60.0
-    lock_timeout: float = DEFAULT_TIMEOUT
+    lock_timeout: float = LOCK_TIMEOUT
     remove_orphans: bool = False
     watch_files: bool = True
 
 
 def watch_options(
-    ctx: typer.Context, lock_timeout: float = DEFAULT_TIMEOUT
+    ctx: typer.Context, lock_timeout: float = LOCK_TIMEOUT
 ) -> WatchSettings:
     """Default watch settings (for ``up --watch``)."""
     return WatchSettings(lock_timeout=lock_timeout)
@@ -81,25 +77,35 @@ class ConsolePasses:
 
     def started(self, number: int, reasons: Sequence[str]) -> None:
         """Print the pass header."""
+        from rich.markup import escape
+
         when = time.strftime("%H:%M:%S")
         why = ", ".join(reasons) or "start"
         self.console.print(f"[bold]\\[{when}] pass {number}[/]: {escape(why)}")
 
     def invalid(self, error: ComposerError) -> None:
         """Print the load error; nothing is changed."""
+        from rich.markup import escape
+
         self.console.print(f"[red]{escape(error.render())}[/]")
         self.console.print("[yellow]files are invalid: nothing changed[/]")
 
     def planned(self, plan: Plan) -> None:
         """Print the plan."""
+        from composer.cli.render import render_plan
+
         render_plan(self.mask(plan) if self.mask else plan, self.console)
 
     def note(self, text: str) -> None:
         """Print a remark."""
+        from rich.markup import escape
+
         self.console.print(f"[yellow]{escape(text)}[/]")
 
     def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
         """Print the outcome."""
+        from rich.markup import escape
+
         if error is not None:
             self.console.print(f"[red]pass failed: {escape(error.render())}[/]")
         elif plan.empty:
@@ -109,6 +115,8 @@ class ConsolePasses:
 
 
 def _loader(opts: GlobalOptions) -> tuple[Project, Sources]:
+    from composer.watch.sources import project_sources
+
     load_options = opts.load_options()
     project = load_project(load_options)
     return project, project_sources(project, load_options)
@@ -120,6 +128,14 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -> int:
     """Run the loop until interrupted; return the ``--once`` exit code."""
+    from rich.console import Console
+
+    from composer.cli.progress import make_reporter
+    from composer.engine.apply import ApplyOptions
+    from composer.engine.client import Engine
+    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.watch.loop import Loop, LoopOptions
+
     opts = global_options(ctx)
     console = Console(highlight=False)
     apply_reporter = make_reporter(
@@ -165,7 +181,7 @@ def watch(
     ctx: typer.Context,
     debounce: Debounce = 200,
     interval: Interval = 60.0,
-    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     remove_orphans: Annotated[
         bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
     ] = False,
@@ -184,7 +200,7 @@ def reconcile(
     ] = False,
     debounce: Debounce = 200,
     interval: Interval = 60.0,
-    lock_timeout: LockTimeout = DEFAULT_TIMEOUT,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     remove_orphans: Annotated[
         bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
     ] = False,
@@ -204,6 +220,9 @@ def lock(
     ] = "text",
 ) -> None:
     """Show who holds the project's lease."""
+    from composer.engine.client import Engine
+    from composer.engine.lease import read_holder
+
     opts = global_options(ctx)
     project = load_project(opts.load_options())
     engine = Engine()

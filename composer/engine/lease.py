@@ -39,6 +39,7 @@ from typing import Any
 import docker.errors
 import requests
 
+from composer.engine import LOCK_TIMEOUT
 from composer.engine.client import Engine
 from composer.errors import EngineError, LockError
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 LABEL = "composer.lock"
 DEFAULT_TTL = 30.0
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = LOCK_TIMEOUT
 _POLL = 0.25
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from composer.errors import Diagnostic
 from composer.spec.source import KeyPath, SourceMap, format_key
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NOUNS = {
     "object": "a mapping",

@@ -14,14 +14,15 @@ import importlib.resources
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from composer.errors import Diagnostic
 from composer.spec.fastcheck import Check, SchemaNotSupported, compile_schema
 from composer.spec.schema_errors import explain
 from composer.spec.source import SourceMap
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ _SECTIONS = ("services", "networks", "volumes", "configs", "secrets", "models")
 @functools.cache
 def _validator() -> Draft202012Validator:
     """Return the jsonschema validator, built once per process."""
+    # Imported here: only files that fail the fast check need jsonschema.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema())
 
 

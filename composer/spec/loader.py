@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from composer.errors import ConfigError, Diagnostic, Location
@@ -66,6 +68,29 @@ class _Sources:
 
 def load_project(options: LoadOptions) -> Project:
     """Load, merge, validate and normalise the project described by ``options``."""
+    with _collector_paused():
+        return _load_project(options)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a project loads.
+
+    Loading allocates hundreds of thousands of small, acyclic objects (YAML
+    nodes, then plain values); with the collector on, its repeated passes over
+    them took more than half the time of a 1,000-service file.  Reference
+    counting still frees everything; cycles wait for the collector's next run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_project(options: LoadOptions) -> Project:
     environ = dict(os.environ if options.environ is None else options.environ)
     cwd = options.cwd or os.getcwd()
     home = environ.get("HOME") or os.path.expanduser("~")

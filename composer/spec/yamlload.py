@@ -139,7 +139,11 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         loader.dispose()
     if node is None:
         return YamlDocument(None, SourceMap(file, {}))
-    _check_expansion(node, file)
+    # Without an alias (no "*") nothing is shared, and each node takes about a
+    # character of text at least, so on a text this short no walk can find more
+    # than MAX_EXPANDED_NODES nodes.
+    if "*" in text or len(text) > MAX_EXPANDED_NODES // 2:
+        _check_expansion(node, file)
     builder = _Builder(file)
     data = builder.build(node, ())
     builder.marks[()] = (node.start_mark.line + 1, node.start_mark.column + 1)

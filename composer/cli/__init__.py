@@ -27,6 +27,7 @@ from composer.cli import (  # noqa: F401
     watch_cmds,
 )
 from composer.cli.app import app
+from composer.cli.lazy import lazy_group
 from composer.errors import ComposerError, ExitCode
 
 __all__ = ["app", "main"]
@@ -38,7 +39,7 @@ def main() -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         # Without standalone mode click returns a typer.Exit's code instead.
-        result = app(standalone_mode=False)
+        result = lazy_group(app)(standalone_mode=False)
         if isinstance(result, int) and result:
             sys.exit(result)
     except ComposerError as exc:

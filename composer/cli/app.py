@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from composer import __version__
+from composer.cli.lazy import LazyGroup
 from composer.spec.project import LoadOptions
 
 app = typer.Typer(
     name="composer",
+    cls=LazyGroup,
     help="Deploy Compose files declaratively: see the plan, then apply exactly it.",
     no_args_is_help=True,
     add_completion=False,

@@ -8,6 +8,24 @@ keeps the last good state; drift seen on the engine is repaired within the
 limits of each service's restart policy, and a crash loop is backed off.
 """
 
-from composer.watch.loop import Loop, LoopOptions, PassReporter, PassResult
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from composer.watch.loop import Loop, LoopOptions, PassReporter, PassResult
 
 __all__ = ["Loop", "LoopOptions", "PassReporter", "PassResult"]
+
+
+def __getattr__(name: str) -> Any:
+    """The loop's names, imported on first use.
+
+    ``composer up`` needs only ``composer.watch.converge``; importing the loop
+    eagerly would load watchdog for it too.
+    """
+    if name in __all__:
+        from composer.watch import loop
+
+        return getattr(loop, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

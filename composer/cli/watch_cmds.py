@@ -122,8 +122,30 @@ def _loader(opts: GlobalOptions) -> tuple[Project, Sources]:
     return project, project_sources(project, load_options)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Make Ctrl-C and SIGTERM end the loop between engine calls.
+
+    The first signal only sets ``stop``, so a pass in flight finishes and
+    releases the project's lease; a second one interrupts at once.  Returns a
+    function that puts the previous handlers back.
+    """
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {
+        sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -> int:
@@ -163,14 +185,17 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
     passes.mask = lambda p: (
         mask_plan(p, secrets_of(loop.project)) if loop.project is not None else p
     )
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
     stop = threading.Event()
+    restore = _stop_on_signals(stop)
     try:
         result = loop.run(stop, once=once)
+        interrupted = stop.is_set()
     finally:
         stop.set()
         loop.close()
+        restore()
+    if interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
     if result.error is not None:
         raise result.error
     return ExitCode.CHANGES if result.changed else ExitCode.OK

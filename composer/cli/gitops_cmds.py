@@ -16,6 +16,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from composer.cli.app import app, global_options
+from composer.cli.options import (
+    ExitCodeFlag,
+    ForceRecreate,
+    LockTimeout,
+    NoRecreate,
+    OutputFormat,
+    RemoveOrphans,
+    ServicesWithDeps,
+    ShowValues,
+)
 from composer.cli.pipeline import hasher, prepare
 from composer.engine import LOCK_TIMEOUT
 from composer.engine.observe import Actual
@@ -31,14 +41,6 @@ if TYPE_CHECKING:
 
     from composer.gitops.saved import SavedOptions
     from composer.gitops.sync import SyncResult
-
-ShowValues = Annotated[
-    bool, typer.Option("--show-values", help="Show secret values in the output.")
-]
-LockTimeout = Annotated[
-    float,
-    typer.Option("--lock-timeout", help="Seconds to wait for another writer's lease."),
-]
 
 
 def _plan_options(saved: SavedOptions) -> PlanOptions:
@@ -57,21 +59,15 @@ def _images(desired: Desired) -> set[str]:
 @app.command("plan")
 def plan_cmd(
     ctx: typer.Context,
-    services: Annotated[
-        list[str] | None, typer.Argument(help="Services (with their dependencies).")
-    ] = None,
+    services: ServicesWithDeps = None,
     out: Annotated[
         str | None, typer.Option("--out", help="Write the saved plan to this file.")
     ] = None,
-    output: Annotated[
-        str, typer.Option("--format", help="Output: text or json.")
-    ] = "text",
-    exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 2 when the plan is not empty.")
-    ] = False,
-    remove_orphans: Annotated[bool, typer.Option("--remove-orphans")] = False,
-    force_recreate: Annotated[bool, typer.Option("--force-recreate")] = False,
-    no_recreate: Annotated[bool, typer.Option("--no-recreate")] = False,
+    output: OutputFormat = "text",
+    exit_code: ExitCodeFlag = False,
+    remove_orphans: RemoveOrphans = False,
+    force_recreate: ForceRecreate = False,
+    no_recreate: NoRecreate = False,
     show_values: ShowValues = False,
 ) -> None:
     """Show the plan and save it, with what it was made against, for `apply`."""

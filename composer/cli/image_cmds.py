@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from composer.cli.app import app, global_options
+from composer.cli.options import (
+    Services,
+)
 from composer.cli.pipeline import load
 from composer.engine.labels import ONEOFF, SERVICE
 from composer.engine.report import Reporter
@@ -35,7 +38,6 @@ RmiFlag = Annotated[
     str | None,
     typer.Option("--rmi", help="Also remove images: local (built ones) or all."),
 ]
-Services = Annotated[list[str] | None, typer.Argument(help="Services.")]
 _PULL_POLICIES = ("always", "missing", "never", "build")
 
 

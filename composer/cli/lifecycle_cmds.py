@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from composer.cli.app import app, global_options
+from composer.cli.options import (
+    Services,
+    Timeout,
+)
 from composer.cli.pipeline import connect, load
 from composer.engine.labels import CONTAINER_NUMBER, ONEOFF, SERVICE
 from composer.engine.report import Event, Reporter, Status
@@ -25,12 +29,6 @@ from composer.graph import GraphOptions, build_desired
 
 if TYPE_CHECKING:
     from composer.engine.client import Engine
-
-Services = Annotated[list[str] | None, typer.Argument(help="Services.")]
-Timeout = Annotated[
-    int | None,
-    typer.Option("-t", "--timeout", help="Seconds to wait for a stop before killing."),
-]
 
 
 @dataclass(frozen=True)

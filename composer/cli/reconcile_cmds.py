@@ -17,25 +17,27 @@ from composer.cli.image_cmds import (
     image_options,
     remove_images,
 )
+from composer.cli.options import (
+    ExitCodeFlag,
+    ForceRecreate,
+    LockTimeout,
+    NoDeps,
+    NoRecreate,
+    OutputFormat,
+    RemoveOrphans,
+    Scale,
+    ServicesWithDeps,
+    ShowValues,
+    Timeout,
+)
 from composer.cli.pipeline import hasher, parse_scale, prepare
-from composer.cli.watch_cmds import LockTimeout, run_watch, watch_options
+from composer.cli.watch_cmds import run_watch, watch_options
 from composer.engine import LOCK_TIMEOUT
 from composer.errors import ApplyError, ExitCode
 from composer.plan import DownOptions, PlanOptions, plan, plan_down
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-Services = Annotated[
-    list[str] | None, typer.Argument(help="Services (with their dependencies).")
-]
-ShowValues = Annotated[
-    bool, typer.Option("--show-values", help="Show secret values in the plan.")
-]
-Timeout = Annotated[
-    int | None,
-    typer.Option("-t", "--timeout", help="Seconds to wait for a stop before killing."),
-]
 
 
 def _console() -> Console:
@@ -59,25 +61,15 @@ def _progress(ctx: typer.Context, console: Console) -> tuple[Any, Any]:
 @app.command("up")
 def up(
     ctx: typer.Context,
-    services: Services = None,
+    services: ServicesWithDeps = None,
     detach: Annotated[
         bool, typer.Option("-d", "--detach", help="Accepted for compatibility.")
     ] = False,
-    force_recreate: Annotated[
-        bool, typer.Option("--force-recreate", help="Recreate every container.")
-    ] = False,
-    no_recreate: Annotated[
-        bool, typer.Option("--no-recreate", help="Never recreate containers.")
-    ] = False,
-    no_deps: Annotated[
-        bool, typer.Option("--no-deps", help="Leave named services' deps alone.")
-    ] = False,
-    scale: Annotated[
-        list[str] | None, typer.Option("--scale", help="SERVICE=N (repeatable).")
-    ] = None,
-    remove_orphans: Annotated[
-        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
-    ] = False,
+    force_recreate: ForceRecreate = False,
+    no_recreate: NoRecreate = False,
+    no_deps: NoDeps = False,
+    scale: Scale = None,
+    remove_orphans: RemoveOrphans = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until services run and are healthy.")
     ] = False,
@@ -145,18 +137,14 @@ def up(
 @app.command("diff")
 def diff(
     ctx: typer.Context,
-    services: Services = None,
-    output: Annotated[
-        str, typer.Option("--format", help="Output: text or json.")
-    ] = "text",
-    exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 2 when the plan is not empty.")
-    ] = False,
-    force_recreate: Annotated[bool, typer.Option("--force-recreate")] = False,
-    no_recreate: Annotated[bool, typer.Option("--no-recreate")] = False,
-    no_deps: Annotated[bool, typer.Option("--no-deps")] = False,
-    scale: Annotated[list[str] | None, typer.Option("--scale")] = None,
-    remove_orphans: Annotated[bool, typer.Option("--remove-orphans")] = False,
+    services: ServicesWithDeps = None,
+    output: OutputFormat = "text",
+    exit_code: ExitCodeFlag = False,
+    force_recreate: ForceRecreate = False,
+    no_recreate: NoRecreate = False,
+    no_deps: NoDeps = False,
+    scale: Scale = None,
+    remove_orphans: RemoveOrphans = False,
     build: BuildFlag = False,
     no_build: NoBuildFlag = False,
     pull: PullFlag = None,
@@ -196,9 +184,7 @@ def down(
     volumes: Annotated[
         bool, typer.Option("-v", "--volumes", help="Also remove named volumes.")
     ] = False,
-    remove_orphans: Annotated[
-        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
-    ] = False,
+    remove_orphans: RemoveOrphans = False,
     timeout: Timeout = None,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,
     rmi: RmiFlag = None,

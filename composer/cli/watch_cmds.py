@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from composer.cli.app import GlobalOptions, app, global_options
+from composer.cli.options import (
+    LockTimeout,
+    OutputFormat,
+    RemoveOrphans,
+)
 from composer.cli.pipeline import hasher
 from composer.engine import LOCK_TIMEOUT
 from composer.engine.report import Reporter
@@ -33,13 +38,6 @@ if TYPE_CHECKING:
 
     from composer.watch.sources import Sources
 
-LockTimeout = Annotated[
-    float,
-    typer.Option(
-        "--lock-timeout",
-        help="Seconds to wait for another writer's lease before exiting 4.",
-    ),
-]
 Debounce = Annotated[
     int, typer.Option("--debounce", help="Milliseconds of quiet before a pass.")
 ]
@@ -207,9 +205,7 @@ def watch(
     debounce: Debounce = 200,
     interval: Interval = 60.0,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,
-    remove_orphans: Annotated[
-        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
-    ] = False,
+    remove_orphans: RemoveOrphans = False,
 ) -> None:
     """Apply the project, then re-apply on every file change and engine drift."""
     run_watch(
@@ -226,9 +222,7 @@ def reconcile(
     debounce: Debounce = 200,
     interval: Interval = 60.0,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,
-    remove_orphans: Annotated[
-        bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
-    ] = False,
+    remove_orphans: RemoveOrphans = False,
 ) -> None:
     """Keep the project converged against engine drift (no file watching)."""
     settings = WatchSettings(debounce, interval, lock_timeout, remove_orphans, False)
@@ -240,9 +234,7 @@ def reconcile(
 @app.command("lock")
 def lock(
     ctx: typer.Context,
-    output: Annotated[
-        str, typer.Option("--format", help="Output: text or json.")
-    ] = "text",
+    output: OutputFormat = "text",
 ) -> None:
     """Show who holds the project's lease."""
     from composer.engine.client import Engine

@@ -81,6 +81,12 @@ def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -
     )
 
 
+def _require_external(kind: str, name: str, exists: bool, problems: list[str]) -> None:
+    """External objects are only looked up: a missing one is a problem."""
+    if not exists:
+        problems.append(f"{kind} {name} declared as external, but could not be found")
+
+
 def _networks(
     desired: Desired,
     actual: Actual,
@@ -95,10 +101,7 @@ def _networks(
             continue
         found = actual.networks.get(net.name)
         if net.external:
-            if found is None:
-                problems.append(
-                    f"network {net.name} declared as external, but could not be found"
-                )
+            _require_external("network", net.name, found is not None, problems)
             continue
         if found is None:
             out.append(Step(Action.CREATE, Kind.NETWORK, net.name, "not found"))
@@ -123,10 +126,7 @@ def _volumes(
             continue
         found = actual.volumes.get(vol.name)
         if vol.external:
-            if found is None:
-                problems.append(
-                    f"volume {vol.name} declared as external, but could not be found"
-                )
+            _require_external("volume", vol.name, found is not None, problems)
             continue
         if found is None:
             out.append(Step(Action.CREATE, Kind.VOLUME, vol.name, "not found"))

@@ -32,9 +32,12 @@ class _Reader:
         """The 1-based line of the cursor."""
         return self.text.count("\n", 0, self.pos) + 1
 
-    def fail(self, message: str) -> ConfigError:
-        """An error at the cursor's line."""
-        return ConfigError.at("C120", message, Location(self.file, self.line()))
+    def fail(self, message: str, at: int | None = None) -> ConfigError:
+        """An error at ``at`` (the cursor by default): line and column."""
+        pos = self.pos if at is None else at
+        line = self.text.count("\n", 0, pos) + 1
+        column = pos - self.text.rfind("\n", 0, pos)
+        return ConfigError.at("C120", message, Location(self.file, line, column))
 
 
 def parse_dotenv(
@@ -48,6 +51,9 @@ def parse_dotenv(
     outer = lookup or {}
     reader = _Reader(text, file)
     src = reader.text
+    nul = src.find("\0")
+    if nul >= 0:
+        raise reader.fail("NUL byte (\\0) in env file", nul)
     n = len(src)
     while reader.pos < n:
         start = reader.pos
@@ -70,13 +76,15 @@ def parse_dotenv(
         key = src[key_start : reader.pos].strip()
         if reader.pos >= n or src[reader.pos] == "\n":
             if any(c.isspace() for c in key):
-                raise reader.fail(f'key cannot contain a space: "{key}"')
+                raise reader.fail(f'key cannot contain a space: "{key}"', key_start)
             if key in outer:
                 env[key] = outer[key]
             reader.pos += 1
             continue
-        if not key or any(c.isspace() for c in key):
-            raise reader.fail(f'key cannot contain a space: "{key}"')
+        if not key:
+            raise reader.fail(f"missing variable name before {src[reader.pos]}")
+        if any(c.isspace() for c in key):
+            raise reader.fail(f'key cannot contain a space: "{key}"', key_start)
         reader.pos += 1
         value = _value(reader, env, outer, expand)
         env[key] = value
@@ -90,19 +98,20 @@ def _value(
     n = len(src)
     while reader.pos < n and src[reader.pos] in " \t":
         reader.pos += 1
+    start = reader.pos
     if reader.pos < n and src[reader.pos] in "'\"":
         quote = src[reader.pos]
         raw = _quoted(reader, quote)
         _skip_line(reader)
         if quote == "'":
             return raw.replace("\\'", "'")
-        return _expand(reader, _unescape(raw), env, outer, expand)
+        return _expand(reader, start, _unescape(raw), env, outer, expand)
     nl = src.find("\n", reader.pos)
     end = n if nl < 0 else nl
     raw = src[reader.pos : end]
     reader.pos = end + 1
     raw = _strip_comment(raw).strip()
-    return _expand(reader, raw, env, outer, expand)
+    return _expand(reader, start, raw, env, outer, expand)
 
 
 def _quoted(reader: _Reader, quote: str) -> str:
@@ -155,6 +164,7 @@ def _unescape(raw: str) -> str:
 
 def _expand(
     reader: _Reader,
+    start: int,
     raw: str,
     env: Mapping[str, str],
     outer: Mapping[str, str],
@@ -166,7 +176,7 @@ def _expand(
     try:
         return Substitution(lookup).substitute(raw)
     except TemplateError as exc:
-        raise reader.fail(f"{exc.message} in value") from exc
+        raise reader.fail(f"{exc.message} in value", start) from exc
 
 
 def read_env_file(
@@ -183,7 +193,12 @@ def read_env_file(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
         raise ConfigError.at(
-            "C121", "env file is not valid UTF-8", Location(path)
+            "C121",
+            f"env file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            Location(path, line, column),
         ) from exc
     return parse_dotenv(text, path, lookup, expand)

@@ -54,7 +54,8 @@ def _resolved(
     source = loaded
     if spec.get("file"):
         here = directory_of(loaded.path, os.getcwd())
-        source = reader.read(resolve_path(str(spec["file"]), here, home))
+        path = resolve_path(str(spec["file"]), here, home)
+        source = _read_base(reader, path, loaded, name)
     base_services = source.data.get("services") or {}
     if base_name not in base_services:
         raise ConfigError.at(
@@ -72,6 +73,26 @@ def _resolved(
     result: dict[str, Any] = merged["services"][name]
     done[key] = result
     return result
+
+
+def _read_base(
+    reader: FileReader, path: str, loaded: LoadedFile, name: str
+) -> LoadedFile:
+    """Load the file an ``extends`` names; a missing one is reported where named."""
+    try:
+        return reader.read(path)
+    except ConfigError as exc:
+        diag = exc.diagnostics[0] if exc.diagnostics else None
+        if diag is None or diag.code != "C100" or diag.location.file != path:
+            raise  # the file exists but is broken: its own error names it
+        key = f"services.{name}.extends.file"
+        raise ConfigError.at(
+            "C173",
+            f"cannot read {path}, the file extended by service {name}: "
+            f"{diag.message.removeprefix('cannot read file: ')}",
+            loaded.source.locate(("services", name, "extends", "file")),
+            key,
+        ) from exc
 
 
 def absolutize_resources(data: dict[str, Any], base: str, home: str) -> None:

@@ -21,6 +21,8 @@ class BadInput:
     bad_file: str = MAIN
     positioned: bool = True
     environ: dict[str, str] = field(default_factory=dict)
+    #: Text the error must hold besides the file (a key path, for instance).
+    says: str = ""
 
 
 def _case(
@@ -35,7 +37,7 @@ def _case(
     bad = str(kw.pop("bad_file", MAIN))
     environ = kw.pop("environ", {})
     assert isinstance(environ, dict)
-    return BadInput(name, files, bad, positioned, environ)
+    return BadInput(name, files, bad, positioned, environ, str(kw.pop("says", "")))
 
 
 def _service(body: str) -> str:
@@ -171,12 +173,15 @@ VOLUMES = [
     "vol:/data:ro:extra",
 ]
 
+#: Broken env files; every mistake has a line and column.
 ENV_FILES = [
     b"A=1\nB\x00=2\n",
+    b"A=1\nB=\x00\n",
     b"export\n",
     b"A='unterminated\n",
     b'A="unterminated\n',
     b"\xff\xfe=1\n",
+    b"A=1\nB=caf\xe9\n",
     b"=value\n",
     b"A B=1\n",
     b"A=${\n",
@@ -247,8 +252,13 @@ def _cycles() -> list[BadInput]:
         _case(
             "extends-missing-file",
             "services:\n  a: {extends: {file: nope.yaml, service: x}}\n",
-            positioned=False,
-            bad_file="nope.yaml",
+            says="services.a.extends.file",
+        ),
+        _case(
+            "extends-missing-file-block",
+            "services:\n  a:\n    image: x\n    extends:\n      service: x\n"
+            "      file: sub/nope.yaml\n",
+            says="services.a.extends.file",
         ),
         _case("alias-bomb", bomb, positioned=False),
         _case(
@@ -286,7 +296,6 @@ def hand_written() -> list[BadInput]:
             _case(
                 f"env-file-{i}",
                 _service("env_file: [bad.env]"),
-                positioned=False,
                 files={"bad.env": data},
                 bad_file="bad.env",
             )
@@ -295,7 +304,6 @@ def hand_written() -> list[BadInput]:
             _case(
                 f"dot-env-{i}",
                 _service("environment: {A: '${A}'}"),
-                positioned=False,
                 files={".env": data},
                 bad_file=".env",
             )

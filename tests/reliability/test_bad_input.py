@@ -65,7 +65,7 @@ def _judge(case: BadInput, exc: ComposerError, tally: Tally) -> None:
     """Check that a refusal names the file and, where it has one, the position."""
     tally.rejected += 1
     text = exc.render()
-    if case.bad_file not in text:
+    if case.bad_file not in text or case.says not in text:
         tally.unnamed.append(f"{case.name}: {text[:160]}")
     if not case.positioned:
         return

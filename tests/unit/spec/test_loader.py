@@ -283,3 +283,20 @@ def test_required_variable_and_bad_template(tmp_path: Path) -> None:
     _write(tmp_path, {"compose.yaml": "services:\n  s:\n    image: a\nx-bad: ${\n"})
     text = _errors(tmp_path)
     assert "interpolation" in text and "x-bad" in text
+
+
+def test_missing_extends_file_is_reported_where_it_is_named(tmp_path: Path) -> None:
+    """The error names the referencing file, line, column and key path."""
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  a:\n    image: x\n"
+                "    extends:\n      service: b\n      file: nope.yaml\n"
+            )
+        },
+    )
+    text = _errors(tmp_path)
+    assert text.startswith(f"{tmp_path / 'compose.yaml'}:6:7"), text
+    assert "services.a.extends.file" in text
+    assert "nope.yaml" in text

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from composer.errors import ConfigError, Diagnostic, Location
@@ -36,7 +37,14 @@ from composer.spec.normalize import (
 )
 from composer.spec.profiles import select_services
 from composer.spec.project import LoadOptions, Project
-from composer.spec.source import KeyPath, SourceMap
+from composer.spec.remote import (
+    RemoteError,
+    fetch_git_include,
+    is_oci,
+    parse_git_source,
+    redact,
+)
+from composer.spec.source import KeyPath, SourceMap, format_key
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,19 @@ class _Sources:
                         best = Location(source.file, mark[0], mark[1])
                     break
         return best or Location()
+
+
+@dataclass
+class _Session:
+    """What every file of one load shares."""
+
+    sources: _Sources
+    warnings: list[Diagnostic]
+    home: str
+    #: The process environment, which git runs with for remote includes.
+    environ: Mapping[str, str]
+    #: Local files of the remote include paths fetched so far.
+    fetched: dict[str, str] = field(default_factory=dict)
 
 
 def load_project(options: LoadOptions) -> Project:
@@ -107,7 +128,8 @@ def _load_project(options: LoadOptions) -> Project:
             reader.note(path)
     sources = _Sources()
     warnings: list[Diagnostic] = []
-    data = _load_files(found.files, reader, sources, warnings, home, found.working_dir)
+    session = _Session(sources, warnings, home, environ)
+    data = _load_files(found.files, reader, session)
     name = _project_name(options, env, data, found.working_dir, sources)
     data["name"] = name
     profiles = _active_profiles(options, env)
@@ -187,10 +209,7 @@ def _early_env_file(
 def _load_files(
     paths: tuple[str, ...],
     reader: FileReader,
-    sources: _Sources,
-    warnings: list[Diagnostic],
-    home: str,
-    working_dir: str,
+    session: _Session,
     chain: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Read, resolve and merge files in order."""
@@ -202,14 +221,12 @@ def _load_files(
                 "C174", f"include cycle detected: {cycle}", Location(path)
             )
         loaded = reader.read(path)
-        sources.add(loaded.source)
-        warnings.extend(loaded.warnings)
-        resolve_extends(loaded, reader, home)
+        session.sources.add(loaded.source)
+        session.warnings.extend(loaded.warnings)
+        resolve_extends(loaded, reader, session.home)
         data = dict(loaded.data)
         if "include" in data:
-            data = _include(
-                loaded, data, reader, sources, warnings, home, (*chain, path)
-            )
+            data = _include(loaded, data, reader, session, (*chain, path))
         merged = merge_files(merged, data, loaded.tags)
     return merged
 
@@ -218,27 +235,15 @@ def _include(
     loaded: LoadedFile,
     data: dict[str, Any],
     reader: FileReader,
-    sources: _Sources,
-    warnings: list[Diagnostic],
-    home: str,
+    session: _Session,
     chain: tuple[str, ...],
 ) -> dict[str, Any]:
     entries = data.pop("include") or []
     here = directory_of(loaded.path, os.getcwd())
-    for entry in entries:
+    home = session.home
+    for index, entry in enumerate(entries):
         spec = {"path": entry} if isinstance(entry, str) else dict(entry)
-        raw = spec.get("path")
-        paths = [raw] if isinstance(raw, str) else list(raw or [])
-        # TODO(#3): remote include sources (git URLs, OCI) are not fetched.
-        files = tuple(resolve_path(str(p), here, home) for p in paths)
-        for file in files:
-            if not os.path.isfile(file):
-                raise ConfigError.at(
-                    "C173",
-                    f"included file {file} not found",
-                    loaded.source.locate(("include",)),
-                    "include",
-                )
+        files = _included_files(loaded, index, spec.get("path"), here, session)
         project_dir = spec.get("project_directory")
         base = (
             resolve_path(str(project_dir), here, home)
@@ -253,13 +258,66 @@ def _include(
                 reader.note(env_path)
                 extra.update(read_env_file(env_path))
             sub_reader = reader.derive({**extra, **reader.environ})
-        sub = _load_files(files, sub_reader, sources, warnings, home, base, chain)
+        sub = _load_files(files, sub_reader, session, chain)
         # Compose resolves against project_directory when that directory
         # exists, and against the included file's own directory otherwise.
         anchor = base if os.path.isdir(base) else os.path.dirname(files[0])
         absolutize_resources(sub, anchor, home)
         data = merge_included(data, sub, files[0])
     return data
+
+
+def _included_files(
+    loaded: LoadedFile, index: int, raw: Any, here: str, session: _Session
+) -> tuple[str, ...]:
+    """The local files of one include entry, remote ones fetched first."""
+    listed = isinstance(raw, list)
+    paths = list(raw or []) if listed else [raw]
+    files = []
+    for number, path in enumerate(paths):
+        key: KeyPath = ("include", index)
+        if not isinstance(loaded.data["include"][index], str):
+            key = (*key, "path", number) if listed else (*key, "path")
+        where = loaded.source.locate(key)
+        file = _include_file(str(path), here, session, where, format_key(key))
+        if not os.path.isfile(file):
+            raise ConfigError.at(
+                "C173", f"included file {file} not found", where, format_key(key)
+            )
+        files.append(file)
+    return tuple(files)
+
+
+def _include_file(
+    path: str, here: str, session: _Session, where: Location, key: str
+) -> str:
+    """The local file an include path names; a remote one is fetched."""
+    if is_oci(path):
+        # TODO(#3): OCI artifacts as include sources are not fetched.
+        raise ConfigError.at(
+            "C176",
+            f"OCI include sources are not supported yet: {redact(path)}",
+            where,
+            key,
+            hint="include the Compose file from a local path or a git repository",
+        )
+    try:
+        source = parse_git_source(path)
+        if source is None:
+            return resolve_path(path, here, session.home)
+        fetched = session.fetched.get(path)
+        if fetched is None:
+            fetched = fetch_git_include(source, session.environ)
+            session.fetched[path] = fetched
+    except RemoteError as exc:
+        raise ConfigError.at(
+            "C175",
+            f"cannot include {redact(path)}: {redact(exc.message)}",
+            where,
+            key,
+            exc.hint,
+        ) from exc
+    return fetched
 
 
 def _include_env_files(raw: Any, here: str, project_dir: str, home: str) -> list[str]:

@@ -14,6 +14,7 @@ from composer.errors import ConfigError, Location
 from composer.spec.canonical import to_mapping
 from composer.spec.dotenv import read_env_file
 from composer.spec.fields import convert_units, finish_deploy, finish_limits
+from composer.spec.omitted import drop_false_resource, drop_false_service
 from composer.spec.units import normalize_bytes
 
 _OMIT_EMPTY = (
@@ -42,7 +43,6 @@ _OMIT_EMPTY = (
     "profiles",
     "depends_on",
 )
-_OMIT_FALSE = ("privileged", "read_only", "stdin_open", "tty")
 _REMOTE = ("http://", "https://", "git://", "git@", "github.com/", "ssh://")
 
 
@@ -130,9 +130,6 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
         out.pop("label_file")
         labels.update(out.get("labels") or {})
         out["labels"] = labels
-    for key in _OMIT_FALSE:
-        if out.get(key) is False:
-            del out[key]
     if isinstance(out.get("extra_hosts"), list):
         out["extra_hosts"] = sorted(out["extra_hosts"])
     _environment(name, out, ctx)
@@ -168,7 +165,7 @@ def finish_service(name: str, svc: dict[str, Any], ctx: Context) -> dict[str, An
         if key in out and out[key] in ([], {}, None):
             del out[key]
     _implicit_dependencies(out)
-    return out
+    return drop_false_service(out) if ctx.typed else out
 
 
 def _octal(mode: int) -> str:
@@ -188,7 +185,8 @@ def _develop(out: dict[str, Any], ctx: Context) -> None:
                 rule["path"] = resolve_path(
                     str(rule["path"]), ctx.working_dir, ctx.home
                 )
-            rule.setdefault("exec", {"command": None})
+            if ctx.typed:
+                rule.setdefault("exec", {"command": None})
         watch.append(rule)
     out["develop"] = {**develop, "watch": watch}
 
@@ -212,9 +210,6 @@ def _finish_build(build: dict[str, Any], ctx: Context) -> None:
                 v = ctx.environ[k]
             resolved[k] = v
         build["args"] = resolved
-    for key in ("no_cache", "pull", "privileged"):
-        if build.get(key) is False:
-            del build[key]
     if isinstance(build.get("secrets"), list):
         build["secrets"] = [
             {"source": s} if isinstance(s, str) else s for s in build["secrets"]
@@ -226,6 +221,12 @@ def _finish_build(build: dict[str, Any], ctx: Context) -> None:
 
 
 def _environment(name: str, out: dict[str, Any], ctx: Context) -> None:
+    if not ctx.typed:
+        # Compose neither reads env files nor resolves bare names then: it
+        # prints env_file itself, with each entry's defaults filled in.
+        if out.get("env_file"):
+            out["env_file"] = [_env_file_entry(e) for e in out["env_file"]]
+        return
     files = out.pop("env_file", None)
     env: dict[str, Any] = {}
     for entry in files or []:
@@ -249,6 +250,13 @@ def _environment(name: str, out: dict[str, Any], ctx: Context) -> None:
             env[key] = ctx.environ[key]
     if env or "environment" in out:
         out["environment"] = env
+
+
+def _env_file_entry(entry: Any) -> Any:
+    """An ``env_file`` entry as Compose prints it unread: ``required`` filled in."""
+    if isinstance(entry, dict):
+        return {**entry, "required": entry.get("required", True)}
+    return entry
 
 
 def _read_raw(path: str) -> dict[str, str]:
@@ -338,7 +346,7 @@ def _finish_resource(
         spec["labels"] = to_mapping(spec["labels"], empty="")
     if section in ("secrets", "configs") and spec.get("file"):
         spec["file"] = resolve_path(str(spec["file"]), ctx.working_dir, ctx.home)
-    return spec
+    return drop_false_resource(section, spec) if ctx.typed else spec
 
 
 def _used_resources(services: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:

@@ -18,6 +18,7 @@ import yaml
 
 from composer.errors import ConfigError, Location
 from composer.spec.source import KeyPath, SourceMap
+from composer.spec.yamlerrors import syntax_error
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +130,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError.at("C102", f"invalid YAML: {problem}", loc) from exc
+        raise syntax_error(exc, text, file) from exc
     except yaml.YAMLError as exc:
         raise ConfigError.at("C102", f"invalid YAML: {exc}", Location(file)) from exc
     finally:

@@ -88,9 +88,7 @@ def up(
 ) -> None:
     """Plan, print the plan, and apply it."""
     from composer.cli.render import render_plan
-    from composer.engine.apply import ApplyOptions
     from composer.gitops.masking import mask_plan, secrets_of
-    from composer.watch.converge import up_locked
 
     opts = global_options(ctx)
     if force_recreate and no_recreate:
@@ -113,6 +111,9 @@ def up(
         if watch:
             run_watch(ctx, watch_options(ctx, lock_timeout))
         return
+    from composer.engine.apply import ApplyOptions  # the Docker SDK comes with it
+    from composer.watch.converge import up_locked
+
     reporter, scope = _progress(ctx, console)
     with scope:
         up_locked(  # under the project's lease, on freshly observed state

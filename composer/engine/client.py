@@ -3,11 +3,16 @@
 Docker SDK and ``requests`` exceptions are turned into ``EngineError`` in
 ``Engine._guard`` and nowhere else.  The API version is fixed so that no
 version negotiation request is made.
+
+The list calls observe makes go through a light reader (``reader``) that needs
+no third-party module; the Docker SDK is imported and its client made on the
+first call that needs it, so a pass that changes nothing never loads it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import tarfile
@@ -15,12 +20,9 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import docker
-import docker.errors
-import requests
-
+from composer.engine.reader import Reader, reader_for
 from composer.engine.spec import (
     ContainerSpec,
     InjectedFile,
@@ -28,6 +30,10 @@ from composer.engine.spec import (
     VolumeSpec,
 )
 from composer.errors import EngineError
+
+if TYPE_CHECKING:
+    import docker.errors
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +72,33 @@ class Engine:
 
     def __init__(self, host: str | None = None, timeout: int | None = None) -> None:
         self.host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-        timeout = timeout or _http_timeout()
+        self.timeout = timeout or _http_timeout()
         self.log = RequestLog()
-        with self._guard("connect"):
-            self.api: Any = docker.APIClient(
-                base_url=self.host, version=API_VERSION, timeout=timeout
-            )
-        self.api.hooks["response"].append(self._on_response)
+        self._api: Any = None
+        self._api_lock = threading.Lock()
+        self.reader: Reader | None = reader_for(
+            self.host, API_VERSION, self.timeout, self.log.record
+        )
+        if self.reader is None:
+            self._sdk()  # a host the SDK cannot use fails here, as before
+
+    @property
+    def api(self) -> Any:
+        """The Docker SDK's low-level client, made (and imported) on first use."""
+        return self._sdk()
+
+    def _sdk(self) -> Any:
+        with self._api_lock:
+            if self._api is None:
+                import docker
+
+                with self._guard("connect"):
+                    api = docker.APIClient(
+                        base_url=self.host, version=API_VERSION, timeout=self.timeout
+                    )
+                api.hooks["response"].append(self._on_response)
+                self._api = api
+            return self._api
 
     def _on_response(self, response: requests.Response, **_: Any) -> None:
         req = response.request
@@ -82,24 +108,42 @@ class Engine:
     def _guard(self, what: str) -> Iterator[None]:
         try:
             yield
-        except docker.errors.ImageNotFound as exc:
-            raise EngineError(f"{what}: image not found locally") from exc
-        except docker.errors.NotFound as exc:
-            raise EngineError(f"{what}: not found ({_explain(exc)})") from exc
-        except docker.errors.APIError as exc:
-            raise EngineError(f"{what}: {_explain(exc)}") from exc
-        except (requests.ConnectionError, docker.errors.DockerException) as exc:
-            raise EngineError(
+        except EngineError:
+            raise
+        except Exception as exc:
+            converted = self._convert(what, exc)
+            if converted is None:
+                raise
+            raise converted from exc
+
+    def _convert(self, what: str, exc: Exception) -> EngineError | None:
+        """The EngineError for an SDK or ``requests`` error, else None."""
+        import docker.errors
+        import requests
+
+        if isinstance(exc, docker.errors.ImageNotFound):
+            return EngineError(f"{what}: image not found locally")
+        if isinstance(exc, docker.errors.NotFound):
+            return EngineError(f"{what}: not found ({_explain(exc)})")
+        if isinstance(exc, docker.errors.APIError):
+            return EngineError(f"{what}: {_explain(exc)}")
+        if isinstance(exc, (requests.ConnectionError, docker.errors.DockerException)):
+            return EngineError(
                 f"cannot reach the Docker engine at {self.host}; is it running?"
-            ) from exc
-        except requests.RequestException as exc:
-            raise EngineError(f"{what}: engine request failed: {exc}") from exc
+            )
+        if isinstance(exc, requests.RequestException):
+            return EngineError(f"{what}: engine request failed: {exc}")
+        return None
 
     # -- observe ---------------------------------------------------------
 
     def list_containers(self, project: str) -> list[dict[str, Any]]:
         """All containers of ``project`` (running or not), from one request."""
         label = f"com.docker.compose.project={project}"
+        if self.reader is not None:
+            filters = json.dumps({"label": [label]})
+            params = {"all": "1", "filters": filters}
+            return list(self.reader.get("list containers", "/containers/json", params))
         with self._guard("list containers"):
             found: list[dict[str, Any]] = self.api.containers(
                 all=True, filters={"label": label}
@@ -108,18 +152,25 @@ class Engine:
 
     def list_networks(self) -> list[dict[str, Any]]:
         """Every network on the engine, from one request."""
+        if self.reader is not None:
+            return list(self.reader.get("list networks", "/networks") or [])
         with self._guard("list networks"):
             found: list[dict[str, Any]] = self.api.networks()
         return found
 
     def list_volumes(self) -> list[dict[str, Any]]:
         """Every volume on the engine, from one request."""
-        with self._guard("list volumes"):
-            found = self.api.volumes()
+        if self.reader is not None:
+            found = self.reader.get("list volumes", "/volumes")
+        else:
+            with self._guard("list volumes"):
+                found = self.api.volumes()
         return list((found or {}).get("Volumes") or [])
 
     def list_images(self) -> list[dict[str, Any]]:
         """Every tagged image on the engine, from one request."""
+        if self.reader is not None:
+            return list(self.reader.get("list images", "/images/json") or [])
         with self._guard("list images"):
             found: list[dict[str, Any]] = self.api.images()
         return found
@@ -137,6 +188,8 @@ class Engine:
         ipam = None
         if spec.ipam_config or spec.ipam_driver:
             pools = [_pool(c) for c in spec.ipam_config]
+            import docker.types
+
             ipam = docker.types.IPAMConfig(
                 driver=spec.ipam_driver or "default", pool_configs=pools
             )
@@ -219,6 +272,8 @@ class Engine:
         return ident
 
     def _host_config(self, spec: ContainerSpec) -> Any:
+        import docker.types
+
         mounts = [
             docker.types.Mount(
                 target=m.target,
@@ -322,12 +377,18 @@ class Engine:
 
     def ping(self) -> None:
         """Check that the engine answers."""
+        if self.reader is not None:
+            self.reader.ping()
+            return
         with self._guard("ping"):
             self.api.ping()
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self.api.close()
+        """Close the connections."""
+        if self.reader is not None:
+            self.reader.close()
+        if self._api is not None:
+            self._api.close()
 
 
 def _explain(exc: docker.errors.APIError) -> str:
@@ -368,6 +429,8 @@ def _archive(files: tuple[InjectedFile, ...]) -> bytes:
 
 
 def _pool(config: Mapping[str, str]) -> Any:
+    import docker.types
+
     return docker.types.IPAMPool(
         subnet=config.get("subnet"),
         iprange=config.get("ip_range"),

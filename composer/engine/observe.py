@@ -3,14 +3,16 @@
 Four list requests whatever the number of services: the project's containers
 (filtered by its label on the engine), all networks, all volumes and all
 images.  Networks and volumes are listed whole because external ones carry
-no project label and must still be found.
+no project label and must still be found.  The four requests are sent at
+once, each from its own thread, so a pass waits for the slowest one only.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -118,9 +120,16 @@ class Actual:
 
 def observe(engine: Lister, project: str) -> Actual:
     """Read the project's live state with four list requests."""
+    listed = _at_once(
+        lambda: engine.list_containers(project),
+        engine.list_networks,
+        engine.list_volumes,
+        engine.list_images,
+    )
+    raw_containers, raw_networks, raw_volumes, raw_images = listed
     containers = tuple(
         _container(raw)
-        for raw in engine.list_containers(project)
+        for raw in raw_containers
         # The engine filter matches the label exactly; check again anyway,
         # another project's objects must never leak in.
         if (raw.get("Labels") or {}).get(PROJECT) == project
@@ -129,16 +138,16 @@ def observe(engine: Lister, project: str) -> Actual:
         str(n["Name"]): ObservedNetwork(
             str(n["Name"]), str(n.get("Id", "")), dict(n.get("Labels") or {})
         )
-        for n in engine.list_networks()
+        for n in raw_networks
     }
     volumes = {
         str(v["Name"]): ObservedVolume(str(v["Name"]), dict(v.get("Labels") or {}))
-        for v in engine.list_volumes()
+        for v in raw_volumes
     }
     images: dict[str, str] = {}
     image_labels: dict[str, Mapping[str, str]] = {}
     image_created: dict[str, int] = {}
-    for image in engine.list_images():
+    for image in raw_images:
         for tag in image.get("RepoTags") or ():
             images[str(tag)] = str(image["Id"])
             image_labels[str(tag)] = dict(image.get("Labels") or {})
@@ -156,6 +165,31 @@ def observe(engine: Lister, project: str) -> Actual:
     return Actual(
         project, containers, networks, volumes, images, image_labels, image_created
     )
+
+
+Listing = list[dict[str, Any]]
+
+
+def _at_once(*calls: Callable[[], Listing]) -> list[Listing]:
+    """The results of ``calls``, run concurrently; the first error is raised."""
+    results: list[Listing] = [[] for _ in calls]
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(1, len(calls))]
+    for thread in threads:
+        thread.start()
+    run(0)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def _container(raw: Mapping[str, Any]) -> ObservedContainer:

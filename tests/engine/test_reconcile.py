@@ -111,6 +111,7 @@ def test_first_up_then_noop(
     engine = _up_in_process(dep, monkeypatch)
     assert engine.log.mutating == []
     assert len(engine.log.requests) <= 4
+    assert engine._api is None  # a no-op up never loads the Docker SDK's client
     assert dep.ids() == before
     dep.assert_converged()
 
@@ -125,6 +126,13 @@ def test_noop_observe_makes_four_requests(deployment: Deployment) -> None:
     assert len(engine.log.requests) <= 4
     assert all(method == "GET" for method, _ in engine.log.requests)
     assert not any("version" in url for _, url in engine.log.requests)
+    # The light reader's requests are the ones counted.
+    assert sorted(url.split("?")[0] for _, url in engine.log.requests) == [
+        "/v1.41/containers/json",
+        "/v1.41/images/json",
+        "/v1.41/networks",
+        "/v1.41/volumes",
+    ]
     dep.assert_converged()
 
 
@@ -476,6 +484,70 @@ services:
     assert [(s["action"], s["service"]) for s in steps] == [("recreate", "a")]
     assert [d["path"] for d in steps[0]["diffs"]] == ["config hash"]
     dep.up()
+    dep.assert_converged()
+
+
+COMPOSE_V2_BINARY = str(
+    Path(COMPOSE_V2).resolve().parents[1]
+    / "lib"
+    / "python3.11"
+    / "site-packages"
+    / "compose"
+    / "docker-compose"
+)
+
+ADOPTED = """
+name: @P@
+services:
+  db:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    environment: {POSTGRES_DB: app, EMPTY: "", ODD: "a<b&c>"}
+    volumes: [data:/data, ./conf:/conf:ro, {type: tmpfs, target: /run/t}]
+    healthcheck: {test: ["CMD", "true"], interval: 1s, retries: 5}
+    labels: {z.last: "1", a.first: "2"}
+  web:
+    image: busybox:local
+    command: ["httpd", "-f", "-p", "80"]
+    ports: ["80", "127.0.0.1::8080/udp"]
+    environment: [MODE=prod]
+    networks: {front: {aliases: [www]}, default: null}
+    depends_on:
+      db: {condition: service_healthy}
+    stop_grace_period: 2s
+    extra_hosts: ["other:10.0.0.9"]
+networks: {front: {}}
+volumes: {data: {}}
+"""
+
+
+def test_compose_config_hash_matches_with_ports_volumes_and_env(
+    deployment: Deployment,
+) -> None:
+    """A project Docker Compose v2 made is converged for composer: same hashes."""
+    dep = deployment
+    dep.write(ADOPTED)
+    (dep.path / "conf").mkdir()
+    made = subprocess.run(
+        [COMPOSE_V2_BINARY, "up", "-d", "--wait"],
+        cwd=dep.path,
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    before = dep.ids()
+    assert len(before) == 2
+    for service in ("db", "web"):
+        label = _inspect(f"{dep.name}-{service}-1")["Config"]["Labels"][
+            "com.docker.compose.config-hash"
+        ]
+        ours = dep.run("config", "--hash", service).stdout.split()
+        assert ours == [service, label]
+    assert dep.diff_json()["steps"] == []
+    dep.assert_converged()
+    dep.up()
+    assert dep.ids() == before
     dep.assert_converged()
 
 

@@ -2,7 +2,8 @@
 thread debounces, reloads, plans and applies, one pass at a time.
 
 A pass reloads the files when they changed (or on the periodic safety pass),
-keeps the last good project when they no longer load, observes the engine,
+reuses the loaded project when an event left every source file's content as
+it was, keeps the last good project when they no longer load, observes the engine,
 plans, narrows the plan by restart policies and back-off, and applies it under
 the project's lease.  Changed files that belong to ``develop.watch`` rules are
 then synced into the running containers.
@@ -37,7 +38,7 @@ from composer.watch.develop import (
 )
 from composer.watch.files import FileWatcher
 from composer.watch.policy import LoopPolicy
-from composer.watch.sources import Sources, is_noise
+from composer.watch.sources import Fingerprint, Sources, fingerprint, is_noise
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class Loop:
         self._pending = _Pending()
         self._last_error: str | None = None
         self._last_exc: ConfigError | None = None
+        self._fingerprint: Fingerprint | None = None
         self._files: FileWatcher | None = None
         self._events: EventStream | None = None
 
@@ -267,7 +269,9 @@ class Loop:
         quiet = not reload and not files and not initial
         if not quiet:
             self._started(reasons)
-        if reload and not self._reload():
+        # A save that left every source file as it was needs no reload.
+        fresh = initial or periodic or self._rebuilds(files)
+        if reload and not self._reload(reuse=not fresh):
             # An invalid save changes nothing: the last good state stays.
             return PassResult(None, self._error_or_none())
         desired = self.desired
@@ -325,7 +329,12 @@ class Loop:
 
         return narrow
 
-    def _reload(self) -> bool:
+    def _reload(self, reuse: bool = False) -> bool:
+        if reuse and self._unchanged():
+            log.debug("source files unchanged; the loaded project stays")
+            self._last_error, self._last_exc = None, None
+            return True
+        began = time.time()
         try:
             project, sources = self.loader()
             desired = build_desired(project, GraphOptions())
@@ -337,6 +346,7 @@ class Loop:
             return False
         self._last_error, self._last_exc = None, None
         self.project, self.desired, self.sources = project, desired, sources
+        self._fingerprint = fingerprint(sources, settled_before=began)
         self.rules = rules_of(project)
         self._rearm()
         return True
@@ -344,12 +354,25 @@ class Loop:
     def _error_or_none(self) -> ComposerError | None:
         return self._last_exc
 
+    def _unchanged(self) -> bool:
+        """Whether every source file holds what it held at the last load."""
+        known = self._fingerprint
+        return (
+            known is not None
+            and self.sources is not None
+            and (fingerprint(self.sources) == known)
+        )
+
+    def _rebuilds(self, files: set[str]) -> bool:
+        """Whether a changed file lies under a ``rebuild`` rule's path."""
+        rebuilds = [r for r in self.rules if r.action is RuleAction.REBUILD]
+        return any(r.takes(f) for r in rebuilds for f in files)
+
     def _concerns_project(self, files: set[str]) -> bool:
         sources = self.sources
         if sources is not None and any(sources.concerns(f) for f in files):
             return True
-        rebuilds = [r for r in self.rules if r.action is RuleAction.REBUILD]
-        return any(r.takes(f) for r in rebuilds for f in files)
+        return self._rebuilds(files)
 
     def _run_rules(self, files: set[str], initial: bool) -> list[RuleResult]:
         desired = self.desired

@@ -6,6 +6,7 @@ Watching a directory rather than a file is what lets a file created later (an
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -37,6 +38,40 @@ class Sources:
         # A new env-like file in a watched directory may be a .env that did
         # not exist at load time (see project_sources).
         return os.path.dirname(path) in self.directories and _looks_like_env(name)
+
+
+#: What a project's source files hold: a digest per file, None when absent.
+Fingerprint = tuple[tuple[str, str | None], ...]
+
+#: Seconds of file time-stamp coarseness allowed for (some file systems keep
+#: whole seconds, or two).
+_MTIME_SLACK = 2.0
+
+
+def fingerprint(
+    sources: Sources, settled_before: float | None = None
+) -> Fingerprint | None:
+    """The content of every source file, summed up, to tell a real edit apart.
+
+    With ``settled_before`` (a time the files were read at), None when a file
+    was modified since a little before then: the content summed up might not
+    be the content that was read, so it must not vouch for it.  None as well
+    when a source is a directory, whose content is not summed up here.
+    """
+    out: list[tuple[str, str | None]] = []
+    for path in sorted(sources.files):
+        try:
+            with open(path, "rb") as handle:
+                if settled_before is not None:
+                    modified = os.fstat(handle.fileno()).st_mtime
+                    if modified >= settled_before - _MTIME_SLACK:
+                        return None
+                out.append((path, hashlib.sha256(handle.read()).hexdigest()))
+        except IsADirectoryError:
+            return None
+        except OSError:
+            out.append((path, None))  # absent (or not a file): an edit creates it
+    return tuple(out)
 
 
 def is_noise(path: str) -> bool:

@@ -43,7 +43,9 @@ def main() -> None:
         if isinstance(result, int) and result:
             sys.exit(result)
     except ComposerError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        # Diagnostics say "error C123" themselves; a plain message needs a word.
+        text = exc.render() if exc.diagnostics else f"error: {exc.render()}"
+        sys.stderr.write(text + "\n")
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         sys.stderr.write("interrupted\n")

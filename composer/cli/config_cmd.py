@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import typer
 
@@ -14,17 +15,26 @@ from composer.spec.project import Project
 from composer.spec.render import to_json, to_yaml
 
 
-def _listing(project: Project, what: str) -> list[str]:
-    if what == "services":
-        return list(project.services)
-    if what in ("volumes", "networks"):
-        return list(project.section(what))
-    if what == "profiles":
-        return sorted(project.all_profiles)
-    images = []
-    for name, svc in project.services.items():
-        images.append(str(svc.get("image") or f"{project.name}-{name}"))
-    return images
+def _listing(noun: str) -> Any:
+    """The declaration of one listing flag: ``--services`` for "service"..."""
+    return typer.Option(f"--{noun}s", help=f"Print the {noun} names.")
+
+
+def _images(project: Project) -> list[str]:
+    return [
+        str(svc.get("image") or f"{project.name}-{name}")
+        for name, svc in project.services.items()
+    ]
+
+
+# What each listing flag prints, in the order in which the flags take effect.
+_LISTINGS: Mapping[str, Callable[[Project], list[str]]] = {
+    "services": lambda project: list(project.services),
+    "volumes": lambda project: list(project.section("volumes")),
+    "networks": lambda project: list(project.section("networks")),
+    "profiles": lambda project: sorted(project.all_profiles),
+    "images": _images,
+}
 
 
 @app.command("config")
@@ -39,21 +49,11 @@ def config(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only validate; print nothing.")
     ] = False,
-    list_services: Annotated[
-        bool, typer.Option("--services", help="Print the service names.")
-    ] = False,
-    list_volumes: Annotated[
-        bool, typer.Option("--volumes", help="Print the volume names.")
-    ] = False,
-    list_networks: Annotated[
-        bool, typer.Option("--networks", help="Print the network names.")
-    ] = False,
-    list_profiles: Annotated[
-        bool, typer.Option("--profiles", help="Print the profile names.")
-    ] = False,
-    list_images: Annotated[
-        bool, typer.Option("--images", help="Print the image names.")
-    ] = False,
+    list_services: Annotated[bool, _listing("service")] = False,
+    list_volumes: Annotated[bool, _listing("volume")] = False,
+    list_networks: Annotated[bool, _listing("network")] = False,
+    list_profiles: Annotated[bool, _listing("profile")] = False,
+    list_images: Annotated[bool, _listing("image")] = False,
     no_interpolate: Annotated[
         bool, typer.Option("--no-interpolate", help="Do not substitute variables.")
     ] = False,
@@ -76,19 +76,22 @@ def config(
         sys.stderr.write(diag.render() + "\n")
     if quiet:
         return
-    text = _render(
-        project,
-        fmt,
-        not no_interpolate,
-        hash_of,
-        {
-            "services": list_services,
-            "volumes": list_volumes,
-            "networks": list_networks,
-            "profiles": list_profiles,
-            "images": list_images,
-        },
-    )
+    flags = {
+        "services": list_services,
+        "volumes": list_volumes,
+        "networks": list_networks,
+        "profiles": list_profiles,
+        "images": list_images,
+    }
+    listing = next((what for what in _LISTINGS if flags[what]), None)
+    if hash_of is not None:
+        text = _lines(_hashes(project, hash_of))
+    elif listing is not None:
+        text = _lines(_LISTINGS[listing](project))
+    elif fmt == "json":
+        text = to_json(project.model, not no_interpolate)
+    else:
+        text = to_yaml(project.model, not no_interpolate)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -96,31 +99,21 @@ def config(
         sys.stdout.write(text)
 
 
-def _render(
-    project: Project,
-    fmt: str,
-    escape: bool,
-    hash_of: str | None,
-    listings: dict[str, bool],
-) -> str:
-    if hash_of is not None:
-        wanted = (
-            list(project.services)
-            if hash_of == "*"
-            else [s.strip() for s in hash_of.split(",") if s.strip()]
-        )
-        lines = []
-        for name in wanted:
-            svc = project.services.get(name)
-            if svc is None:
-                raise typer.BadParameter(
-                    f"no such service: {name}", param_hint="--hash"
-                )
-            lines.append(f"{name} {service_config_hash(svc)}")
-        return "".join(line + "\n" for line in lines)
-    for what, wanted_listing in listings.items():
-        if wanted_listing:
-            return "".join(line + "\n" for line in _listing(project, what))
-    if fmt == "json":
-        return to_json(project.model, escape)
-    return to_yaml(project.model, escape)
+def _hashes(project: Project, hash_of: str) -> list[str]:
+    """``NAME HASH`` of the services ``--hash`` names (``*`` for all)."""
+    wanted = (
+        list(project.services)
+        if hash_of == "*"
+        else [s.strip() for s in hash_of.split(",") if s.strip()]
+    )
+    lines = []
+    for name in wanted:
+        svc = project.services.get(name)
+        if svc is None:
+            raise typer.BadParameter(f"no such service: {name}", param_hint="--hash")
+        lines.append(f"{name} {service_config_hash(svc)}")
+    return lines
+
+
+def _lines(items: list[str]) -> str:
+    return "".join(item + "\n" for item in items)

@@ -71,9 +71,7 @@ def plan_cmd(
     show_values: ShowValues = False,
 ) -> None:
     """Show the plan and save it, with what it was made against, for `apply`."""
-    from rich.console import Console
-
-    from composer.cli.render import plan_json, render_plan
+    from composer.cli.render import make_console, plan_json, render_plan
     from composer.gitops.masking import mask_plan, secrets_of
     from composer.gitops.saved import (
         SavedOptions,
@@ -102,9 +100,9 @@ def plan_cmd(
     if output == "json":
         sys.stdout.write(plan_json(shown) + "\n")
     else:
-        render_plan(shown, Console(highlight=False))
+        render_plan(shown, make_console())
         if out is not None:
-            Console(stderr=True).print(f"plan saved to {out}", highlight=False)
+            make_console(stderr=True).print(f"plan saved to {out}")
     if the_plan.problems:
         raise typer.Exit(ExitCode.FAILED)
     if exit_code and not the_plan.empty:
@@ -119,10 +117,8 @@ def apply_cmd(
     show_values: ShowValues = False,
 ) -> None:
     """Apply exactly a saved plan; refuse it when the files or live state changed."""
-    from rich.console import Console
-
     from composer.cli.progress import make_reporter
-    from composer.cli.render import render_plan
+    from composer.cli.render import blocked, make_console, render_plan
     from composer.engine.apply import ApplyOptions
     from composer.gitops.masking import mask_plan, secrets_of
     from composer.gitops.saved import (
@@ -158,13 +154,14 @@ def apply_cmd(
         return fresh
 
     the_plan = verify(plan(state.desired, state.actual, plan_options), state.actual)
-    console = Console(highlight=False)
-    render_plan(mask_plan(the_plan, secrets, show_values), console)
-    if the_plan.problems:
-        raise ApplyError("; ".join(the_plan.problems))
+    shown = mask_plan(the_plan, secrets, show_values)
+    if the_plan.problems:  # said once, by the error; no plan that cannot run
+        raise ApplyError(blocked(shown))
+    console = make_console()
+    render_plan(shown, console)
     if the_plan.empty:
         return
-    reporter = make_reporter(opts.progress, Console(stderr=True))
+    reporter = make_reporter(opts.progress, make_console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
     )
@@ -272,10 +269,10 @@ def sync_cmd(
     show_values: ShowValues = False,
 ) -> None:
     """Follow a git ref: deploy each new commit and keep it converged."""
-    from rich.console import Console
     from rich.markup import escape
 
     from composer.cli.progress import make_reporter
+    from composer.cli.render import make_console
     from composer.engine.apply import ApplyOptions
     from composer.engine.client import Engine
     from composer.gitops.git import Checkout
@@ -286,8 +283,8 @@ def sync_cmd(
     if os.path.exists(repo):
         repo = os.path.abspath(repo)
     checkout = Checkout(repo, ref, os.path.abspath(cache or _default_cache()))
-    console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = make_console()
+    errors = make_console(stderr=True)
     apply_reporter = make_reporter(
         "plain" if opts.progress == "auto" else opts.progress, errors
     )

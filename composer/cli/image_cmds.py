@@ -72,11 +72,10 @@ def remove_images(engine: Engine, desired: Desired, mode: str | None) -> None:
 
 @contextmanager
 def _reporting(ctx: typer.Context) -> Iterator[Reporter]:
-    from rich.console import Console
-
     from composer.cli.progress import make_reporter
+    from composer.cli.render import make_console
 
-    reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
+    reporter = make_reporter(global_options(ctx).progress, make_console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
     )
@@ -173,7 +172,7 @@ def pull(
                 continue
             seen.add(node.image)
             try:
-                pull_image(engine, node.image, None if quiet else reporter)
+                pull_image(engine, node.image, None if quiet else reporter, [node.name])
             except ComposerError as exc:
                 if not (ignore_pull_failures or has_build):
                     raise

@@ -84,11 +84,10 @@ def find(ctx: typer.Context, services: tuple[str, ...], oneoff: bool = False) ->
 @contextmanager
 def reporting(ctx: typer.Context) -> Iterator[Reporter]:
     """The progress reporter chosen by ``--progress``, entered."""
-    from rich.console import Console
-
     from composer.cli.progress import make_reporter
+    from composer.cli.render import make_console
 
-    reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
+    reporter = make_reporter(global_options(ctx).progress, make_console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
     )

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from composer.engine.report import Event, NullReporter, Reporter, Status
@@ -22,6 +23,15 @@ _MARK = {
     Status.DONE: "[green]✔[/]",
     Status.FAILED: "[red]✘[/]",
 }
+
+
+# A failed step's line says only that: the error itself follows once, in full,
+# from whoever handles it (the command's error message, watch's pass summary).
+FAILED_TEXT = "failed"
+
+
+def _text(event: Event) -> str:
+    return FAILED_TEXT if event.status is Status.FAILED else event.text
 
 
 class PlainReporter:
@@ -35,7 +45,7 @@ class PlainReporter:
         """Write the event when it ends a step."""
         if event.status in (Status.DONE, Status.FAILED):
             line = (
-                f"{event.kind.capitalize()} {event.name}  {event.text}  "
+                f"{event.kind.capitalize()} {event.name}  {_text(event)}  "
                 f"{event.elapsed:.1f}s\n"
             )
             with self.lock:
@@ -105,8 +115,8 @@ class LiveReporter:
             table.add_row(
                 _MARK[event.status],
                 kind.capitalize(),
-                name,
-                event.text,
+                escape(name),
+                escape(_text(event)),
                 f"[dim]{elapsed:.1f}s[/]",
             )
         return table

@@ -40,18 +40,17 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def _console() -> Console:
-    from rich.console import Console
+def _console(stderr: bool = False) -> Console:
+    from composer.cli.render import make_console
 
-    return Console(highlight=False)
+    return make_console(stderr)
 
 
 def _progress(ctx: typer.Context, console: Console) -> tuple[Any, Any]:
-    from rich.console import Console
-
     from composer.cli.progress import make_reporter
+    from composer.cli.render import make_console
 
-    reporter = make_reporter(global_options(ctx).progress, Console(stderr=True))
+    reporter = make_reporter(global_options(ctx).progress, make_console(stderr=True))
     scope: AbstractContextManager[Any] = (
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
     )
@@ -87,7 +86,12 @@ def up(
     show_values: ShowValues = False,
 ) -> None:
     """Plan, print the plan, and apply it."""
-    from composer.cli.render import render_plan
+    from composer.cli.render import (
+        blocked,
+        render_containers,
+        render_plan,
+        render_warnings,
+    )
     from composer.gitops.masking import mask_plan, secrets_of
 
     opts = global_options(ctx)
@@ -103,11 +107,22 @@ def up(
         image_options(build, no_build, pull),
     )
     the_plan = plan(state.desired, state.actual, plan_options)
+    shown = mask_plan(the_plan, secrets_of(state.project), show_values)
+    if the_plan.problems:  # said once, by the error; no plan that cannot run
+        render_warnings(shown, _console(stderr=True))
+        raise ApplyError(blocked(shown))
     console = _console()
-    render_plan(mask_plan(the_plan, secrets_of(state.project), show_values), console)
-    if the_plan.problems:
-        raise ApplyError("; ".join(the_plan.problems))
+    render_plan(shown, console)
     if the_plan.empty and not wait:
+        wanted = state.desired.services
+        render_containers(
+            (
+                c
+                for c in state.actual.containers
+                if c.service in wanted and not c.oneoff
+            ),
+            console,
+        )
         if watch:
             run_watch(ctx, watch_options(ctx, lock_timeout))
         return
@@ -191,7 +206,7 @@ def down(
     rmi: RmiFlag = None,
 ) -> None:
     """Remove the project's containers and networks (and volumes with -v)."""
-    from rich.console import Console
+    from rich.markup import escape
 
     from composer.engine.apply import ApplyOptions
     from composer.watch.converge import down_locked
@@ -203,7 +218,7 @@ def down(
     )
     console = _console()
     for warning in the_plan.warnings:
-        Console(stderr=True).print(f"[yellow]warning:[/] {warning}")
+        _console(stderr=True).print(f"[yellow]warning:[/] {escape(warning)}")
     if the_plan.empty:
         remove_images(state.engine, state.desired, rmi)
         return

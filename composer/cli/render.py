@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from composer.plan.model import Action, Plan
+
+if TYPE_CHECKING:
+    from composer.engine.observe import ObservedContainer
 
 _STYLE = {
     Action.CREATE: "green",
@@ -21,12 +26,49 @@ _STYLE = {
 }
 
 
-def render_plan(plan: Plan, console: Console) -> None:
-    """Print one line per step with its changed fields indented below."""
+def make_console(stderr: bool = False) -> Console:
+    """A console for composer's lines; off a terminal it never wraps them.
+
+    rich wraps at 80 columns when it cannot ask a terminal; piped output and
+    CI logs should keep each line whole instead.
+    """
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
+
+
+def blocked(plan: Plan) -> str:
+    """Why a plan with problems cannot be applied, as one message."""
+    lines = [
+        *plan.problems,
+        "nothing was changed: the plan cannot run until this is fixed",
+    ]
+    return "\n".join(lines)
+
+
+def render_warnings(plan: Plan, console: Console) -> None:
+    """The plan's warnings, one line each."""
     for warning in plan.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    for problem in plan.problems:
-        console.print(f"[red]error:[/] {escape(problem)}")
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    """Print one line per step with its changed fields indented below.
+
+    A plan with problems cannot run: its problems are printed instead of its
+    steps.
+    """
+    render_warnings(plan, console)
+    if plan.problems:
+        for problem in plan.problems:
+            console.print(f"[red]error:[/] {escape(problem)}")
+        console.print(
+            f"project {escape(plan.project)}: the plan cannot run until "
+            f"{'this is' if len(plan.problems) == 1 else 'these are'} fixed",
+            highlight=False,
+        )
+        return
     if plan.empty:
         console.print(f"project {escape(plan.project)}: no changes")
         return
@@ -45,6 +87,24 @@ def render_plan(plan: Plan, console: Console) -> None:
         counts[step.action.value] = counts.get(step.action.value, 0) + 1
     summary = ", ".join(f"{n} to {a}" for a, n in counts.items())
     console.print(f"project {escape(plan.project)}: {summary}", highlight=False)
+
+
+def render_containers(
+    containers: Iterable[ObservedContainer], console: Console
+) -> None:
+    """One line per container, as Compose lists them after an ``up``."""
+    shown = sorted(containers, key=lambda c: c.name)
+    width = max((len(c.name) for c in shown), default=0)
+    service_width = max((len(c.service) for c in shown), default=0)
+    for container in shown:
+        state = container.state.capitalize()
+        if container.health:
+            state += f" ({container.health})"
+        console.print(
+            f"  container {escape(container.name.ljust(width))}  service "
+            f"{escape(container.service.ljust(service_width))}  {escape(state)}",
+            highlight=False,
+        )
 
 
 def plan_json(plan: Plan) -> str:

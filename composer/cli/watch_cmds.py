@@ -148,18 +148,17 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 
 def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -> int:
     """Run the loop until interrupted; return the ``--once`` exit code."""
-    from rich.console import Console
-
     from composer.cli.progress import make_reporter
+    from composer.cli.render import make_console
     from composer.engine.apply import ApplyOptions
     from composer.engine.client import Engine
     from composer.gitops.masking import mask_plan, secrets_of
     from composer.watch.loop import Loop, LoopOptions
 
     opts = global_options(ctx)
-    console = Console(highlight=False)
+    console = make_console()
     apply_reporter = make_reporter(
-        "plain" if opts.progress == "auto" else opts.progress, Console(stderr=True)
+        "plain" if opts.progress == "auto" else opts.progress, make_console(stderr=True)
     )
     compose_hash = hasher()
     passes = ConsolePasses(console, apply_reporter)

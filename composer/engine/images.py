@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -221,14 +221,22 @@ def _hosts(value: Any) -> dict[str, str]:
     return out
 
 
-def pull_image(engine: Engine, image: str, reporter: Reporter | None = None) -> None:
-    """Pull one image, reporting its progress."""
+def pull_image(
+    engine: Engine,
+    image: str,
+    reporter: Reporter | None = None,
+    services: Sequence[str] = (),
+) -> None:
+    """Pull one image, reporting its progress; errors name ``services``."""
     report = reporter or NullReporter()
     repo, tag = split_reference(image)
-    with _guard(f"pull of {image}"):
+    what = f"pull of image {image}"
+    if services:
+        what += f" for service{'s' if len(services) > 1 else ''} {', '.join(services)}"
+    with _guard(what):
         for chunk in engine.api.pull(repo, tag, stream=True, decode=True):
             if "error" in chunk:
-                raise ApplyError(f"pull of {image} failed: {chunk['error']}")
+                raise ApplyError(f"{what} failed: {chunk['error']}")
             status = str(chunk.get("status") or "")
             if status:
                 report.event(Event("image", image, Status.WORKING, status))
@@ -304,7 +312,10 @@ def _image_step(
             node = desired.services[step.service or ""]
             build_image(engine, build_request(desired, node), reporter)
         else:
-            pull_image(engine, step.name, reporter)
+            users = sorted(
+                n for n, node in desired.services.items() if node.image == step.name
+            )
+            pull_image(engine, step.name, reporter, users)
     except ComposerError as exc:
         elapsed = time.monotonic() - began
         reporter.event(Event("image", step.name, Status.FAILED, exc.message, elapsed))

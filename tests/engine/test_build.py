@@ -230,7 +230,11 @@ def test_missing_image_without_registry_fails_cleanly(built: Deployment) -> None
     dep.write("name: @P@\nservices:\n  app:\n    image: composer-test/absent:pull\n")
     failed = dep.run("up", "-d", ok=False)
     assert failed.returncode == 1
-    assert "pull of composer-test/absent:pull failed" in failed.stderr, failed.stderr
+    message = "pull of image composer-test/absent:pull for service app failed"
+    assert message in failed.stderr, failed.stderr
+    # Said once: the progress line only says the step failed.
+    assert failed.stderr.count("pull of image") == 1, failed.stderr
+    assert "Image composer-test/absent:pull  failed" in failed.stderr
     assert dep.ids() == {}
 
 
@@ -292,7 +296,9 @@ services:
     ids = dep.ids()
     failed = dep.run("--profile", "never", "pull", "other", ok=False)
     assert failed.returncode == 1
-    assert "pull of composer-test/absent:pull failed" in failed.stderr
+    assert "pull of image composer-test/absent:pull for service other failed" in (
+        failed.stderr
+    )
     ignored = dep.run("--profile", "never", "pull", "--ignore-pull-failures", "-q")
     assert "composer-test/absent:pull" in ignored.stderr
     assert dep.ids() == ids  # a failing pull never touches a running container

@@ -1,0 +1,105 @@
+"""What `up` and `diff` print, against a real engine: errors once, whole lines,
+and the running containers when nothing changed."""
+
+from __future__ import annotations
+
+import uuid
+
+import docker
+import pytest
+from reconcile_support import Deployment, deployment_fixture  # noqa: F401
+
+pytestmark = pytest.mark.engine
+
+MISSING_NET = """
+name: @P@
+services:
+  web:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    networks: [edge]
+networks:
+  edge:
+    external: true
+    name: @NET@
+"""
+
+TWO = """
+name: @P@
+services:
+  web:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+  worker-with-a-rather-long-service-name:
+    image: busybox:local
+    command: ["sh", "-c", "sleep 3600", "@ARG@"]
+    stop_signal: SIGKILL
+"""
+
+
+def test_missing_external_network_is_said_once_without_a_plan(
+    deployment: Deployment,
+) -> None:
+    """`up` prints the problem once and no plan; `diff` shows it, not the steps."""
+    dep = deployment
+    net = f"{dep.name}-edge"
+    dep.write(MISSING_NET.replace("@NET@", net))
+    message = f"network {net} declared as external, but could not be found"
+
+    failed = dep.run("up", "-d", ok=False)
+    assert failed.returncode == 1
+    output = failed.stdout + failed.stderr
+    assert output.count(message) == 1, output
+    assert "nothing was changed" in failed.stderr
+    assert "create container" not in output
+    assert dep.ids() == {}
+
+    shown = dep.run("diff", ok=False)
+    assert shown.returncode == 1
+    assert shown.stdout.count(message) == 1, shown.stdout
+    assert "the plan cannot run until this is fixed" in shown.stdout
+    assert "create container" not in shown.stdout
+
+    client = docker.from_env()
+    network = client.networks.create(net)
+    try:
+        dep.up()
+        dep.assert_converged()
+        dep.run("down", "-t", "0")
+    finally:
+        network.remove()
+
+
+def test_second_up_lists_the_running_containers(deployment: Deployment) -> None:
+    """With nothing to do, `up` says so and names each container and its state."""
+    dep = deployment
+    dep.write(TWO.replace("@ARG@", "x"))
+    dep.up()
+    again = dep.up()
+    lines = again.stdout.splitlines()
+    assert lines[0] == f"project {dep.name}: no changes"
+    rows = [line.split() for line in lines[1:]]
+    worker = "worker-with-a-rather-long-service-name"
+    assert rows == [
+        ["container", f"{dep.name}-web-1", "service", "web", "Running"],
+        ["container", f"{dep.name}-{worker}-1", "service", worker, "Running"],
+    ]
+    dep.assert_converged()
+
+
+def test_piped_output_keeps_long_lines_whole(deployment: Deployment) -> None:
+    """Off a terminal, a plan line longer than 80 columns is not wrapped."""
+    dep = deployment
+    dep.write(TWO.replace("@ARG@", "x"))
+    dep.up()
+    long_arg = "a-long-argument-" + uuid.uuid4().hex * 2
+    dep.write(TWO.replace("@ARG@", long_arg))
+    shown = dep.run("diff")
+    changed = [line for line in shown.stdout.splitlines() if long_arg in line]
+    assert len(changed) == 1, shown.stdout
+    assert len(changed[0]) > 80
+    assert changed[0].strip().startswith("~ command:")
+    dep.up()
+    dep.assert_converged()

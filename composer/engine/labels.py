@@ -23,6 +23,11 @@ REPLACE = PREFIX + "replace"
 #: file digests, so a later plan can name the fields that changed.
 SERVICE_CONFIG = "composer.service-config"
 
+#: When composer created a container: the engine's clock, in epoch seconds.
+#: A container whose ``Created`` time is far later was made by someone else
+#: (labels copied by hand); see ``composer.plan.handmade``.
+CREATED = "composer.created"
+
 #: The git commit ``composer sync`` deployed a container from.
 GIT_COMMIT = "composer.git-commit"
 

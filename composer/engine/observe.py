@@ -63,6 +63,8 @@ class ObservedContainer:
     health: str | None = None
     oneoff: bool = False
     networks: tuple[str, ...] | None = None  # None: not observed (tables)
+    command: str | None = None  # the list's one-line command, None: unknown
+    created: int | None = None  # epoch seconds, engine's clock
 
     @property
     def running(self) -> bool:
@@ -217,4 +219,6 @@ def _container(raw: Mapping[str, Any]) -> ObservedContainer:
         health=health,
         oneoff=labels.get(ONEOFF, "False") == "True",
         networks=tuple((raw.get("NetworkSettings") or {}).get("Networks") or {}),
+        command=raw["Command"] if isinstance(raw.get("Command"), str) else None,
+        created=raw["Created"] if isinstance(raw.get("Created"), int) else None,
     )

@@ -18,6 +18,8 @@ from composer.engine.build import (
     volume_spec,
 )
 from composer.engine.client import Engine
+from composer.engine.clock import engine_time
+from composer.engine.labels import CREATED
 from composer.engine.report import Event, Reporter, Status
 from composer.engine.spec import ContainerSpec
 from composer.errors import ApplyError, ComposerError
@@ -128,6 +130,9 @@ def _spec(ctx: StepContext, step: Step) -> ContainerSpec:
         ctx.desired, node, step.number or 1, image_id, config_hash
     )
     labels = {**labels, **ctx.extra_labels}
+    now = engine_time(ctx.engine)
+    if now is not None:
+        labels[CREATED] = f"{now:.0f}"
     return container_spec(ctx.desired, node, labels)
 
 

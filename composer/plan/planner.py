@@ -10,6 +10,7 @@ from composer.engine.labels import CONFIG_HASH, PROJECT, SERVICE_CONFIG
 from composer.engine.observe import Actual, ObservedContainer
 from composer.graph import Desired, ServiceNode
 from composer.plan.config import compare, decode, effective_config
+from composer.plan.handmade import handmade
 from composer.plan.images import ImageOptions, plan_images
 from composer.plan.model import Action, FieldDiff, Kind, Plan, Step
 
@@ -240,8 +241,8 @@ def _differences(
 def _observed(
     c: ObservedContainer, node: ServiceNode, desired: Desired
 ) -> tuple[FieldDiff, ...]:
-    """Drift the labels cannot show: networks left and labels edited by hand."""
-    out: list[FieldDiff] = []
+    """Drift the labels cannot show: networks left, labels edited or copied."""
+    out: list[FieldDiff] = list(handmade(c))
     names = sorted(desired.networks[k].name for k in node.networks)
     if c.networks is not None and any(name not in c.networks for name in names):
         out.append(FieldDiff("networks (observed)", sorted(c.networks), names))

@@ -7,10 +7,28 @@ published: 8080}`` are recognised as the same port.  Paths stay as written;
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from composer.spec.ports import parse_port
+from composer.errors import ConfigError
+from composer.spec.ports import PROTOCOLS, parse_port
+from composer.spec.source import KeyPath
 from composer.spec.volumes import parse_volume
+
+T = TypeVar("T")
+
+_EXPOSE = re.compile(r"^\d{1,5}(-\d{1,5})?(/(" + "|".join(PROTOCOLS) + r"))?$", re.I)
+_RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
+
+
+class ItemError(ConfigError):
+    """A bad entry of a service; ``path`` leads to it from the service."""
+
+    def __init__(self, cause: ConfigError, path: KeyPath) -> None:
+        super().__init__(cause.message, cause.diagnostics)
+        self.path = path
+
 
 _LIST_OR_STRING = ("dns", "dns_search", "dns_opt", "tmpfs", "env_file")
 _MAPPINGS = ("labels", "annotations", "sysctls")
@@ -115,11 +133,21 @@ def canonical_service(svc: dict[str, Any]) -> dict[str, Any]:
     if "env_file" in out:
         out["env_file"] = [_env_file(e) for e in out["env_file"] or []]
     if "ports" in out:
-        out["ports"] = [p for item in out["ports"] or [] for p in parse_port(item)]
+        ports = _each("ports", out["ports"] or [], parse_port)
+        out["ports"] = [p for entries in ports for p in entries]
     if "expose" in out:
-        out["expose"] = [scalar_text(e) for e in out["expose"] or []]
+        out["expose"] = _each("expose", out["expose"] or [], _expose)
     if "volumes" in out:
-        out["volumes"] = [parse_volume(v) for v in out["volumes"] or []]
+        out["volumes"] = _each("volumes", out["volumes"] or [], parse_volume)
+    if isinstance(out.get("restart"), str) and not _RESTART.match(out["restart"]):
+        raise ItemError(
+            ConfigError.at(
+                "C142",
+                f'invalid restart policy "{out["restart"]}"',
+                hint="use no, always, on-failure[:N] or unless-stopped",
+            ),
+            ("restart",),
+        )
     if "depends_on" in out:
         out["depends_on"] = _depends_on(out["depends_on"])
     if isinstance(out.get("networks"), list):
@@ -148,6 +176,29 @@ def canonical_service(svc: dict[str, Any]) -> dict[str, Any]:
             "test": ["CMD-SHELL", healthcheck["test"]],
         }
     return out
+
+
+def _each(key: str, items: list[Any], parse: Callable[[Any], T]) -> list[T]:
+    """Parse every entry of a list; an error leads to the entry."""
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(parse(item))
+        except ConfigError as exc:
+            raise ItemError(exc, (key, i)) from exc
+    return out
+
+
+def _expose(item: Any) -> str | None:
+    """One ``expose`` entry: a port or range, optionally with a protocol."""
+    text = scalar_text(item)
+    if text is not None and not _EXPOSE.match(text):
+        raise ConfigError.at(
+            "C143",
+            f'invalid exposed port "{text}"',
+            hint="use PORT[-PORT][/PROTOCOL], protocol tcp, udp or sctp",
+        )
+    return text
 
 
 def _env_file(entry: Any) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.errors import ConfigError, Diagnostic, Location
-from composer.spec.canonical import canonical_service
+from composer.spec.canonical import ItemError, canonical_service
 from composer.spec.interpolate import copy_values, interpolate
 from composer.spec.lint import lint_document
-from composer.spec.source import KeyPath, SourceMap
+from composer.spec.source import KeyPath, SourceMap, format_key
 from composer.spec.validate import validate_document
 from composer.spec.yamlload import decode, parse_yaml
 
@@ -138,7 +138,7 @@ class FileReader:
 
 
 def _canonical(name: str, svc: Any, source: SourceMap) -> Any:
-    """The long form of one service; errors point at the service."""
+    """The long form of one service; errors point at the entry, or the service."""
     if not isinstance(svc, dict):
         return svc
     try:
@@ -146,11 +146,12 @@ def _canonical(name: str, svc: Any, source: SourceMap) -> Any:
     except ConfigError as exc:
         diag = exc.diagnostics[0] if exc.diagnostics else None
         message = diag.message if diag else exc.message
+        path = ("services", name, *(exc.path if isinstance(exc, ItemError) else ()))
         raise ConfigError.at(
             diag.code if diag else "C100",
             f'service "{name}": {message}',
-            source.locate(("services", name)),
-            f"services.{name}",
+            source.locate(path),
+            format_key(path),
             diag.hint if diag else None,
         ) from exc
 

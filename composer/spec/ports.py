@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from composer.errors import ConfigError
+
+#: The protocols the engine publishes; any other is refused before it is asked.
+PROTOCOLS = ("tcp", "udp", "sctp")
 
 
 def _port_text(value: Any) -> str:
@@ -28,8 +32,17 @@ def _span(text: str) -> tuple[int, int]:
     """``"90-91"`` as (90, 91); ``"90"`` as (90, 90)."""
     if "-" in text:
         low, high = text.split("-", 1)
-        return _number(low), _number(high)
+        span = _number(low), _number(high)
+        if span[1] < span[0]:
+            raise ValueError(f"range {text} ends before it starts")
+        return span
     return _number(text), _number(text)
+
+
+def check_protocol(protocol: str) -> None:
+    """Refuse a protocol the engine does not know."""
+    if protocol.lower() not in PROTOCOLS:
+        raise ValueError(f"unknown protocol `{protocol}` (tcp, udp or sctp)")
 
 
 def parse_port(item: Any) -> list[dict[str, Any]]:
@@ -71,9 +84,12 @@ def _short(text: str) -> list[dict[str, Any]]:
     protocol = "tcp"
     if "/" in text:
         text, protocol = text.rsplit("/", 1)
+        check_protocol(protocol)
     host_ip = ""
     if text.startswith("["):
-        close = text.index("]")
+        close = text.find("]")
+        if close < 0 or text[close + 1 : close + 2] != ":":
+            raise ValueError("a bracketed host IP needs `]:` after it")
         host_ip = text[1:close]
         text = text[close + 2 :]
     parts = text.split(":")
@@ -87,9 +103,12 @@ def _short(text: str) -> list[dict[str, Any]]:
         published, target = "", parts[0]
     if not target:
         raise ValueError("no container port")
+    if host_ip:
+        try:
+            ipaddress.ip_address(host_ip)
+        except ValueError:
+            raise ValueError(f"`{host_ip}` is not an IP address") from None
     low, high = _span(target)
-    if high < low:
-        raise ValueError("range end before start")
     base: dict[str, Any] = {"mode": "ingress"}
     if host_ip:
         base["host_ip"] = host_ip

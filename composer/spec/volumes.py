@@ -7,6 +7,11 @@ from typing import Any
 from composer.errors import ConfigError
 
 _PROPAGATION = {"shared", "rshared", "slave", "rslave", "private", "rprivate"}
+#: Every option the short syntax may carry after the second colon.
+_OPTIONS = {
+    "rw", "ro", "z", "Z", "nocopy", "copy", "consistent", "cached", "delegated",
+    *_PROPAGATION,
+}  # fmt: skip
 
 
 def is_path(source: str) -> bool:
@@ -22,12 +27,21 @@ def parse_volume(item: Any) -> dict[str, Any]:
         return dict(item)
     text = str(item)
     parts = _split(text)
+    if not text:
+        raise _invalid(text, "empty")
     if len(parts) == 1:
         return {"type": "volume", "target": parts[0], "volume": {}}
     if len(parts) > 3:
-        raise ConfigError.at("C141", f'invalid volume "{text}": too many colons')
+        raise _invalid(text, "too many colons")
     source, target = parts[0], parts[1]
+    if not source:
+        raise _invalid(text, "nothing before the colon (a volume name or a path)")
+    if not target:
+        raise _invalid(text, "no path in the container after the colon")
     options = parts[2].split(",") if len(parts) == 3 else []
+    unknown = [o for o in options if o not in _OPTIONS]
+    if unknown:
+        raise _invalid(text, f"unknown option `{unknown[0]}`")
     out: dict[str, Any]
     if is_path(source):
         out = {"type": "bind", "source": source, "target": target}
@@ -50,6 +64,14 @@ def parse_volume(item: Any) -> dict[str, Any]:
         volume["nocopy"] = True
     out["volume"] = volume
     return out
+
+
+def _invalid(text: str, why: str) -> ConfigError:
+    return ConfigError.at(
+        "C141",
+        f'invalid volume "{text}": {why}',
+        hint="use [SOURCE:]TARGET[:OPTIONS], options like ro or rw",
+    )
 
 
 def _split(text: str) -> list[str]:

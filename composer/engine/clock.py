@@ -27,7 +27,10 @@ _offsets: dict[str, tuple[float, float | None]] = {}
 
 class _HasApi(Protocol):
     host: str
-    api: Any
+
+    @property
+    def api(self) -> Any:
+        """The Docker SDK's low-level client."""
 
 
 def engine_time(engine: _HasApi) -> float | None:

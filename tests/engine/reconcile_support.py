@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,27 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSER = str(ROOT / ".venv" / "bin" / "composer")
 COMPOSE_V2 = str(ROOT / ".venv" / "bin" / "docker-compose")
 LABEL = "com.docker.compose.project"
+
+
+def sleepers(
+    *services: str, extra: Mapping[str, str] | None = None, tail: str = ""
+) -> str:
+    """A Compose file whose services sleep in busybox and stop at once.
+
+    ``extra`` gives more keys of a service, one a line as they would be
+    written under it; ``tail`` follows the services (networks, volumes...).
+    The project is named ``@P@`` (see :meth:`Deployment.write`).
+    """
+    lines = ["name: @P@", "services:"]
+    for name in services:
+        lines += [
+            f"  {name}:",
+            "    image: busybox:local",
+            "    command: sleep 3600",
+            "    stop_signal: SIGKILL",
+        ]
+        lines += [f"    {line}" for line in (extra or {}).get(name, "").splitlines()]
+    return "\n".join(lines) + "\n" + tail
 
 
 @dataclass

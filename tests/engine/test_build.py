@@ -13,7 +13,12 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
-from reconcile_support import Deployment, cleanup, deployment_fixture  # noqa: F401
+from reconcile_support import (  # noqa: F401
+    Deployment,
+    cleanup,
+    deployment_fixture,
+    sleepers,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -280,17 +285,11 @@ def test_pull_push_and_images_commands(built: Deployment) -> None:
     """Without a registry: pull and push fail clearly; images lists the project's."""
     dep = built
     dep.write(
-        """
-name: @P@
-services:
-  app:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-  other:
-    image: composer-test/absent:pull
-    profiles: [never]
-"""
+        sleepers(
+            "app",
+            tail="  other:\n    image: composer-test/absent:pull\n"
+            "    profiles: [never]\n",
+        )
     )
     dep.up()
     ids = dep.ids()

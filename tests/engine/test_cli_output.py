@@ -7,36 +7,29 @@ import uuid
 
 import docker
 import pytest
-from reconcile_support import Deployment, deployment_fixture  # noqa: F401
+from reconcile_support import (  # noqa: F401
+    Deployment,
+    deployment_fixture,
+    sleepers,
+)
 
 pytestmark = pytest.mark.engine
 
-MISSING_NET = """
-name: @P@
-services:
-  web:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-    networks: [edge]
-networks:
-  edge:
-    external: true
-    name: @NET@
-"""
 
-TWO = """
-name: @P@
-services:
-  web:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-  worker-with-a-rather-long-service-name:
-    image: busybox:local
-    command: ["sh", "-c", "sleep 3600", "@ARG@"]
-    stop_signal: SIGKILL
-"""
+def _missing_net(net: str) -> str:
+    return sleepers(
+        "web",
+        extra={"web": "networks: [edge]"},
+        tail=f"networks:\n  edge:\n    external: true\n    name: {net}\n",
+    )
+
+
+WORKER = "worker-with-a-rather-long-service-name"
+
+
+def _two(note: str) -> str:
+    """``web`` and a worker labelled ``note`` (changing it recreates the worker)."""
+    return sleepers("web", WORKER, extra={WORKER: f"labels: {{note: {note}}}"})
 
 
 def test_missing_external_network_is_said_once_without_a_plan(
@@ -45,7 +38,7 @@ def test_missing_external_network_is_said_once_without_a_plan(
     """`up` prints the problem once and no plan; `diff` shows it, not the steps."""
     dep = deployment
     net = f"{dep.name}-edge"
-    dep.write(MISSING_NET.replace("@NET@", net))
+    dep.write(_missing_net(net))
     message = f"network {net} declared as external, but could not be found"
 
     failed = dep.run("up", "-d", ok=False)
@@ -75,13 +68,13 @@ def test_missing_external_network_is_said_once_without_a_plan(
 def test_second_up_lists_the_running_containers(deployment: Deployment) -> None:
     """With nothing to do, `up` says so and names each container and its state."""
     dep = deployment
-    dep.write(TWO.replace("@ARG@", "x"))
+    dep.write(_two("x"))
     dep.up()
     again = dep.up()
     lines = again.stdout.splitlines()
     assert lines[0] == f"project {dep.name}: no changes"
     rows = [line.split() for line in lines[1:]]
-    worker = "worker-with-a-rather-long-service-name"
+    worker = WORKER
     assert rows == [
         ["container", f"{dep.name}-web-1", "service", "web", "Running"],
         ["container", f"{dep.name}-{worker}-1", "service", worker, "Running"],
@@ -92,14 +85,14 @@ def test_second_up_lists_the_running_containers(deployment: Deployment) -> None:
 def test_piped_output_keeps_long_lines_whole(deployment: Deployment) -> None:
     """Off a terminal, a plan line longer than 80 columns is not wrapped."""
     dep = deployment
-    dep.write(TWO.replace("@ARG@", "x"))
+    dep.write(_two("x"))
     dep.up()
     long_arg = "a-long-argument-" + uuid.uuid4().hex * 2
-    dep.write(TWO.replace("@ARG@", long_arg))
+    dep.write(_two(long_arg))
     shown = dep.run("diff")
     changed = [line for line in shown.stdout.splitlines() if long_arg in line]
-    assert len(changed) == 1, shown.stdout
-    assert len(changed[0]) > 80
-    assert changed[0].strip().startswith("~ command:")
+    assert changed, shown.stdout
+    assert changed[0].strip() == f'~ labels.note: "x" -> "{long_arg}"'
+    assert all(len(line) > 80 for line in changed)
     dep.up()
     dep.assert_converged()

@@ -15,6 +15,7 @@ from reconcile_support import (  # noqa: F401
     Deployment,
     cleanup,
     deployment_fixture,
+    sleepers,
 )
 from typer.testing import CliRunner
 
@@ -247,18 +248,11 @@ def test_env_file_and_secret_content_changes_recreate(deployment: Deployment) ->
     dep.write("MODE=one\n", "app.env")
     dep.write("s1\n", "tok.txt")
     dep.write(
-        """
-name: @P@
-services:
-  app:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-    env_file: ./app.env
-    secrets: [tok]
-secrets:
-  tok: {file: ./tok.txt}
-"""
+        sleepers(
+            "app",
+            extra={"app": "env_file: ./app.env\nsecrets: [tok]"},
+            tail="secrets:\n  tok: {file: ./tok.txt}\n",
+        )
     )
     dep.up()
     name = f"{dep.name}-app-1"
@@ -283,16 +277,7 @@ secrets:
 def test_scale_up_and_down(deployment: Deployment) -> None:
     """--scale adds numbered replicas and removes the highest first."""
     dep = deployment
-    dep.write(
-        """
-name: @P@
-services:
-  w:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-"""
-    )
+    dep.write(sleepers("w"))
     dep.up("--scale", "w=3")
     names = sorted(dep.ids())
     assert names == [f"{dep.name}-w-{n}" for n in (1, 2, 3)]
@@ -305,15 +290,9 @@ services:
 def test_orphans_removed_only_on_request(deployment: Deployment) -> None:
     """A dropped service is reported; --remove-orphans removes it."""
     dep = deployment
-    two = """
-name: @P@
-services:
-  keep: {image: busybox:local, command: sleep 3600, stop_signal: SIGKILL}
-  gone: {image: busybox:local, command: sleep 3600, stop_signal: SIGKILL}
-"""
-    dep.write(two)
+    dep.write(sleepers("keep", "gone"))
     dep.up()
-    dep.write(two.replace("  gone:", "  # gone:"))
+    dep.write(sleepers("keep"))
     proc = dep.up()
     assert "orphan" in proc.stdout + proc.stderr
     assert f"{dep.name}-gone-1" in dep.ids()
@@ -330,18 +309,12 @@ def test_down_keeps_external_volume(deployment: Deployment) -> None:
     client.volumes.create(external)
     try:
         dep.write(
-            f"""
-name: @P@
-services:
-  s:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-    volumes: [ext:/ext, own:/own]
-volumes:
-  ext: {{external: true, name: {external}}}
-  own: {{}}
-"""
+            sleepers(
+                "s",
+                extra={"s": "volumes: [ext:/ext, own:/own]"},
+                tail=f"volumes:\n  ext: {{external: true, name: {external}}}\n"
+                "  own: {}\n",
+            )
         )
         dep.up()
         dep.assert_converged()
@@ -365,10 +338,7 @@ def test_prefix_projects_never_touch_each_other(tmp_path: Path) -> None:
             path = tmp_path / name
             path.mkdir()
             dep = Deployment(path, name)
-            dep.write(
-                "name: @P@\nservices:\n  app: {image: busybox:local, "
-                "command: sleep 3600, stop_signal: SIGKILL}\n"
-            )
+            dep.write(sleepers("app"))
             dep.up()
             deps.append(dep)
         first, second = deps
@@ -396,20 +366,15 @@ def test_failed_recreate_keeps_the_old_container(deployment: Deployment) -> None
     try:
         blocker.reload()
         taken = blocker.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
-        text = """
-name: @P@
-services:
-  s: {image: busybox:local, command: sleep 3600, stop_signal: SIGKILL}
-"""
-        dep.write(text)
+        dep.write(sleepers("s"))
         dep.up()
         before = dep.ids()
-        dep.write(text.replace("}", f', ports: ["{taken}:80"]}}'))
+        dep.write(sleepers("s", extra={"s": f'ports: ["{taken}:80"]'}))
         proc = dep.run("up", "-d", "-t", "0", ok=False)
         assert proc.returncode == 1
         assert dep.ids() == before
         assert _inspect(f"{dep.name}-s-1")["State"]["Running"]
-        dep.write(text)
+        dep.write(sleepers("s"))
         dep.assert_converged()
     finally:
         blocker.remove(force=True)
@@ -420,10 +385,7 @@ def test_leftovers_of_an_interrupted_recreate_are_cleaned(
 ) -> None:
     """A temporary or renamed-aside container from a crash is converged away."""
     dep = deployment
-    dep.write(
-        "name: @P@\nservices:\n  s: {image: busybox:local, "
-        "command: sleep 3600, stop_signal: SIGKILL}\n"
-    )
+    dep.write(sleepers("s"))
     dep.up()
     client = docker.from_env()
     name = f"{dep.name}-s-1"
@@ -456,20 +418,7 @@ def test_project_started_by_docker_compose_is_adopted(deployment: Deployment) ->
     """Containers made by Docker Compose v2 compare by its config hash."""
     dep = deployment
     dep.write(
-        """
-name: @P@
-services:
-  a:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-    environment: {X: "1"}
-  b:
-    image: busybox:local
-    command: sleep 3600
-    stop_signal: SIGKILL
-    depends_on: [a]
-"""
+        sleepers("a", "b", extra={"a": 'environment: {X: "1"}', "b": "depends_on: [a]"})
     )
     subprocess.run(
         [COMPOSE_V2, "up", "-d"], cwd=dep.path, check=True, capture_output=True

@@ -30,22 +30,39 @@ def _names(root: Path, project: Project) -> set[str]:
     return {os.path.relpath(path, root) for path in project.source_files}
 
 
+def _busybox(**services: str) -> str:
+    """``services:`` of busybox services; each value is more keys, one a line."""
+    text = "services:\n"
+    for name, keys in services.items():
+        text += f"  {name}:\n    image: busybox\n"
+        text += "".join(f"    {line}\n" for line in keys.splitlines())
+    return text
+
+
+def _sources(
+    root: Path, files: dict[str, str], **options: object
+) -> tuple[Project, set[str]]:
+    """Write ``files`` under ``root``, load the project, name its sources."""
+    _write(root, files)
+    project = _load(root, **options)
+    return project, _names(root, project)
+
+
 def test_compose_file_and_its_override(tmp_path: Path) -> None:
     """Both discovered files are named, with absolute paths."""
-    _write(
+    _, names = _sources(
         tmp_path,
         {
-            "compose.yaml": "services:\n  web:\n    image: busybox\n",
+            "compose.yaml": _busybox(web=""),
             "compose.override.yaml": "services:\n  web:\n    tty: true\n",
         },
     )
-    project = _load(tmp_path)
-    assert _names(tmp_path, project) == {"compose.yaml", "compose.override.yaml"}
+    assert names == {"compose.yaml", "compose.override.yaml"}
 
 
 def test_extends_and_include_targets(tmp_path: Path) -> None:
     """A file reached through extends or include is a source."""
-    _write(
+    _, names = _sources(
         tmp_path,
         {
             "compose.yaml": (
@@ -58,21 +75,20 @@ def test_extends_and_include_targets(tmp_path: Path) -> None:
             "lib/compose.yaml": "services:\n  db:\n    image: postgres\n",
         },
     )
-    names = _names(tmp_path, _load(tmp_path))
     assert {"compose.yaml", "base/common.yaml", "lib/compose.yaml"} <= names
 
 
 def test_default_env_file_only_when_it_exists(tmp_path: Path) -> None:
     """The project's .env is a source when there is one."""
-    _write(tmp_path, {"compose.yaml": "services:\n  web:\n    image: busybox\n"})
-    assert ".env" not in _names(tmp_path, _load(tmp_path))
-    _write(tmp_path, {".env": "TAG=1\n"})
-    assert ".env" in _names(tmp_path, _load(tmp_path))
+    _, names = _sources(tmp_path, {"compose.yaml": _busybox(web="")})
+    assert ".env" not in names
+    _, names = _sources(tmp_path, {".env": "TAG=1\n"})
+    assert ".env" in names
 
 
 def test_env_file_options_replace_the_default(tmp_path: Path) -> None:
     """Every --env-file is named (relative to cwd); the unused .env is not."""
-    _write(
+    _, names = _sources(
         tmp_path,
         {
             "compose.yaml": "services:\n  web:\n    image: busybox:${TAG}\n",
@@ -80,9 +96,8 @@ def test_env_file_options_replace_the_default(tmp_path: Path) -> None:
             "envs/a.env": "TAG=a\n",
             "envs/b.env": "TAG=b\n",
         },
+        env_files=("envs/a.env", "envs/b.env"),
     )
-    project = _load(tmp_path, env_files=("envs/a.env", "envs/b.env"))
-    names = _names(tmp_path, project)
     assert {"envs/a.env", "envs/b.env"} <= names
     assert ".env" not in names
     from_variable = _load(tmp_path, environ={"COMPOSE_ENV_FILES": "envs/b.env"})
@@ -91,62 +106,45 @@ def test_env_file_options_replace_the_default(tmp_path: Path) -> None:
 
 def test_service_env_files_in_every_syntax(tmp_path: Path) -> None:
     """Short and long env_file entries, also an optional one not written yet."""
-    _write(
+    project, names = _sources(
         tmp_path,
         {
-            "compose.yaml": (
-                "services:\n"
-                "  web:\n"
-                "    image: busybox\n"
-                "    env_file: conf/short.env\n"
-                "  api:\n"
-                "    image: busybox\n"
-                "    env_file:\n"
-                "      - path: conf/long.env\n"
-                "      - path: conf/later.env\n"
-                "        required: false\n"
+            "compose.yaml": _busybox(
+                web="env_file: conf/short.env",
+                api="env_file:\n"
+                "  - path: conf/long.env\n"
+                "  - path: conf/later.env\n"
+                "    required: false",
             ),
             "conf/short.env": "A=1\n",
             "conf/long.env": "B=2\n",
         },
     )
-    project = _load(tmp_path)
     expected = {"conf/short.env", "conf/long.env", "conf/later.env"}
-    assert expected <= _names(tmp_path, project)
+    assert expected <= names
     assert {os.path.relpath(p, tmp_path) for p in project.env_files} == expected
 
 
 def test_label_files(tmp_path: Path) -> None:
     """A label_file is read at load time, so it is a source."""
-    _write(
+    project, names = _sources(
         tmp_path,
         {
-            "compose.yaml": (
-                "services:\n"
-                "  web:\n"
-                "    image: busybox\n"
-                "    label_file: [labels/web.labels]\n"
-            ),
+            "compose.yaml": _busybox(web="label_file: [labels/web.labels]"),
             "labels/web.labels": "team=core\n",
         },
     )
-    project = _load(tmp_path)
-    assert "labels/web.labels" in _names(tmp_path, project)
+    assert "labels/web.labels" in names
     assert project.env_files == ()
 
 
 def test_secret_and_config_files(tmp_path: Path) -> None:
     """The file behind each used secret and config is a source."""
-    _write(
+    _, names = _sources(
         tmp_path,
         {
             "compose.yaml": (
-                "services:\n"
-                "  web:\n"
-                "    image: busybox\n"
-                "    secrets: [token]\n"
-                "    configs: [site]\n"
-                "secrets:\n"
+                _busybox(web="secrets: [token]\nconfigs: [site]") + "secrets:\n"
                 "  token: {file: ./secret/token.txt}\n"
                 "configs:\n"
                 "  site: {file: ./conf/site.conf}\n"
@@ -155,55 +153,47 @@ def test_secret_and_config_files(tmp_path: Path) -> None:
             "conf/site.conf": "c",
         },
     )
-    names = _names(tmp_path, _load(tmp_path))
     assert {"secret/token.txt", "conf/site.conf"} <= names
 
 
-def test_include_env_file(tmp_path: Path) -> None:
-    """An include's own env_file is read for the included project."""
-    _write(
+@pytest.mark.parametrize(
+    ("include", "env_file", "tag"),
+    [
+        (
+            "  - path: lib/compose.yaml\n    env_file: lib/vars.env\n",
+            "lib/vars.env",
+            "16",
+        ),
+        ("  - lib/compose.yaml\n", "lib/.env", "15"),
+    ],
+    ids=["own-env-file", "project-directory-env"],
+)
+def test_include_env_files(
+    tmp_path: Path, include: str, env_file: str, tag: str
+) -> None:
+    """An include reads its own env_file, else its project directory's .env."""
+    project, names = _sources(
         tmp_path,
         {
-            "compose.yaml": (
-                "include:\n"
-                "  - path: lib/compose.yaml\n"
-                "    env_file: lib/vars.env\n"
-                "services: {}\n"
-            ),
+            "compose.yaml": f"include:\n{include}services: {{}}\n",
             "lib/compose.yaml": "services:\n  db:\n    image: postgres:${PG}\n",
             "lib/vars.env": "PG=16\n",
-        },
-    )
-    project = _load(tmp_path)
-    assert "lib/vars.env" in _names(tmp_path, project)
-    assert project.services["db"]["image"] == "postgres:16"
-
-
-def test_include_project_directory_env(tmp_path: Path) -> None:
-    """Without env_file, an include reads its project directory's .env."""
-    _write(
-        tmp_path,
-        {
-            "compose.yaml": "include: [lib/compose.yaml]\nservices: {}\n",
-            "lib/compose.yaml": "services:\n  db:\n    image: postgres:${PG}\n",
             "lib/.env": "PG=15\n",
         },
     )
-    project = _load(tmp_path)
-    assert "lib/.env" in _names(tmp_path, project)
-    assert project.services["db"]["image"] == "postgres:15"
+    assert env_file in names
+    assert project.services["db"]["image"] == f"postgres:{tag}"
 
 
 def test_early_env_that_names_the_compose_file(tmp_path: Path) -> None:
     """A .env read to find COMPOSE_FILE is a source."""
-    _write(
+    _, names = _sources(
         tmp_path,
         {
             ".env": "COMPOSE_FILE=deploy/app.yaml\n",
             "deploy/app.yaml": "services:\n  web:\n    image: busybox\n",
         },
     )
-    names = _names(tmp_path, _load(tmp_path))
     assert {".env", "deploy/app.yaml"} <= names
 
 
@@ -212,21 +202,17 @@ def test_only_enabled_services_contribute(
     tmp_path: Path, profiles: tuple[str, ...]
 ) -> None:
     """A service disabled by a profile reads no env_file, so names none."""
-    _write(
+    _, names = _sources(
         tmp_path,
         {
-            "compose.yaml": (
-                "services:\n"
-                "  web:\n"
-                "    image: busybox\n"
-                "  debug:\n"
-                "    image: busybox\n"
-                "    profiles: [debug]\n"
-                "    env_file: [{path: debug.env, required: false}]\n"
+            "compose.yaml": _busybox(
+                web="",
+                debug="profiles: [debug]\n"
+                "env_file: [{path: debug.env, required: false}]",
             ),
         },
+        profiles=profiles,
     )
-    names = _names(tmp_path, _load(tmp_path, profiles=profiles))
     assert ("debug.env" in names) is bool(profiles)
 
 

@@ -72,6 +72,8 @@ class ConsolePasses:
         self.apply_reporter = apply_reporter
         #: Hides secret values before a plan is shown (set once loaded).
         self.mask: Callable[[Plan], Plan] | None = None
+        #: The problems of the last plan shown, already printed as errors.
+        self.blocked: tuple[str, ...] = ()
 
     def started(self, number: int, reasons: Sequence[str]) -> None:
         """Print the pass header."""
@@ -92,6 +94,7 @@ class ConsolePasses:
         """Print the plan."""
         from composer.cli.render import render_plan
 
+        self.blocked = tuple(plan.problems)
         render_plan(self.mask(plan) if self.mask else plan, self.console)
 
     def note(self, text: str) -> None:
@@ -104,7 +107,11 @@ class ConsolePasses:
         """Print the outcome."""
         from rich.markup import escape
 
-        if error is not None:
+        blocked, self.blocked = self.blocked, ()
+        said = error is not None and all(p in error.render() for p in blocked)
+        if error is not None and blocked and said:  # printed with the plan
+            self.console.print("[red]pass failed: nothing was changed[/]")
+        elif error is not None:
             self.console.print(f"[red]pass failed: {escape(error.render())}[/]")
         elif plan.empty:
             self.console.print(f"no changes ({elapsed:.2f}s)")

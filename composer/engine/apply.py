@@ -20,6 +20,7 @@ from composer.engine.client import Engine
 from composer.engine.images import run_image_steps
 from composer.engine.observe import Actual
 from composer.engine.operations import (
+    Guard,
     Hasher,
     StepContext,
     run_step,
@@ -27,7 +28,7 @@ from composer.engine.operations import (
     wait_running,
 )
 from composer.engine.report import Event, NullReporter, Reporter, Status
-from composer.errors import ApplyError, ComposerError
+from composer.errors import ApplyError, ComposerError, LockError
 from composer.graph import Condition, Dependency, Desired
 from composer.plan.model import Action, Kind, Plan, Step
 
@@ -51,6 +52,9 @@ class ApplyOptions:
     hasher: Hasher | None = None
     #: Labels added to every object created (``composer.git-commit`` by sync).
     extra_labels: Mapping[str, str] = field(default_factory=dict)
+    #: Called before each step: the lease's check, so that a writer that lost
+    #: the project's lease stops changing the engine (LockError).
+    guard: Guard | None = None
 
 
 def apply(
@@ -77,6 +81,7 @@ def apply(
         opts.remove_volumes,
         opts.hasher,
         opts.extra_labels,
+        opts.guard,
     )
     workers = opts.parallel or default_parallel()
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -125,6 +130,7 @@ def apply_down(
         reporter or NullReporter(),
         opts.stop_timeout,
         opts.remove_volumes,
+        guard=opts.guard,
     )
     with ThreadPoolExecutor(max_workers=opts.parallel or default_parallel()) as pool:
         _each(pool, ctx, [s for s in plan.steps if s.kind is Kind.CONTAINER])
@@ -135,7 +141,7 @@ def _each(pool: ThreadPoolExecutor, ctx: StepContext, steps: Iterable[Step]) -> 
     futures = [pool.submit(run_step, ctx, s) for s in steps]
     for fut in futures:
         exc = fut.exception()
-        if isinstance(exc, ComposerError):
+        if isinstance(exc, ComposerError) and not isinstance(exc, LockError):
             raise ApplyError(exc.message) from exc
         if exc is not None:
             raise exc
@@ -206,7 +212,7 @@ def _services(
         if failure is not None:
             pending.clear()
     if failure is not None:
-        if isinstance(failure, ComposerError):
+        if isinstance(failure, ComposerError) and not isinstance(failure, LockError):
             raise ApplyError(failure.message) from failure
         raise failure
     return ids

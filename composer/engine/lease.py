@@ -216,7 +216,12 @@ def _policy(expires: float) -> dict[str, Any]:
 
 
 class Lease:
-    """A held lease; renewed in the background until released."""
+    """A held lease; renewed in the background until released.
+
+    ``check`` tells an apply in flight whether it may go on: not once another
+    writer has taken the lease over, nor once renewals have failed until the
+    expiry last written has passed (a waiter may take it over from then on).
+    """
 
     def __init__(self, store: _Store, holder: Holder, ttl: float) -> None:
         self.store = store
@@ -224,6 +229,8 @@ class Lease:
         self.ttl = ttl
         self.waited = False
         self.lost = threading.Event()
+        self._expires = holder.expires
+        self._failing = False
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._renew_loop, name="composer-lease", daemon=True
@@ -232,19 +239,42 @@ class Lease:
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.ttl / 3):
-            try:
-                ours = self.store.renew(
-                    self.holder.container_id, time.time() + self.ttl
-                )
-            except EngineError as exc:
-                log.warning("could not renew the lease: %s", exc.message)
-                continue
-            if not ours:
-                log.warning(
-                    "the lease of project %s was taken over", self.holder.project
-                )
-                self.lost.set()
+            if not self.renew_once():
                 return
+
+    def renew_once(self) -> bool:
+        """Push the expiry once; False when the lease is lost (stop renewing)."""
+        expires = time.time() + self.ttl
+        try:
+            ours = self.store.renew(self.holder.container_id, expires)
+        except EngineError as exc:
+            self._failing = True
+            log.warning("could not renew the lease: %s", exc.message)
+            return True
+        if not ours:
+            log.warning("the lease of project %s was taken over", self.holder.project)
+            self.lost.set()
+            return False
+        self._failing = False
+        self._expires = expires
+        return True
+
+    def check(self) -> None:
+        """Raise LockError when the lease may no longer be ours."""
+        if not self.lost.is_set() and not (
+            self._failing and time.time() >= self._expires
+        ):
+            return
+        why = (
+            "another writer took it over"
+            if self.lost.is_set()
+            else "it could not be renewed before it expired"
+        )
+        raise LockError(
+            f"stopped applying: the lease of project {self.holder.project} "
+            f"is no longer held ({why}); what ran is kept and the next run "
+            "converges from it"
+        )
 
     def release(self) -> None:
         """Stop renewing and remove the lease container."""

@@ -29,6 +29,8 @@ from composer.plan.model import Action, Kind, Step
 log = logging.getLogger(__name__)
 
 Hasher = Callable[[Mapping[str, object]], str]
+#: Called before each step; raises (LockError) when the apply must stop.
+Guard = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class StepContext:
     remove_volumes: bool = False
     hasher: Hasher | None = None
     extra_labels: Mapping[str, str] = field(default_factory=dict)
+    guard: Guard | None = None
 
 
 _VERBS = {
@@ -57,6 +60,8 @@ _VERBS = {
 
 def run_step(ctx: StepContext, step: Step) -> str | None:
     """Perform one step, reporting it; return the container ID it leaves."""
+    if ctx.guard is not None:
+        ctx.guard()
     doing, done = _VERBS[step.action]
     if step.kind is not Kind.CONTAINER and step.action is Action.CREATE:
         done = "Created"

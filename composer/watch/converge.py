@@ -7,6 +7,7 @@ holds the lease, and applies that plan, never the earlier one.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ def up_locked(
 ) -> Outcome:
     """Take the lease, plan again on fresh state, apply that plan, release."""
     images = _images(desired)
-    with hold(engine, desired.project, command_line(), lock_timeout, None, images):
+    with hold(
+        engine, desired.project, command_line(), lock_timeout, None, images
+    ) as lease:
+        guarded = dataclasses.replace(apply_options, guard=lease.check)
         actual = observe(engine, desired.project)
         fresh = plan(desired, actual, plan_options)
         if narrow is not None:
@@ -55,7 +59,7 @@ def up_locked(
         if replanned:
             log.info("the plan changed while waiting for the lease")
         if not fresh.empty or apply_options.wait:
-            apply(engine, desired, actual, fresh, reporter, apply_options)
+            apply(engine, desired, actual, fresh, reporter, guarded)
     return Outcome(fresh, actual, replanned)
 
 
@@ -69,11 +73,14 @@ def down_locked(
 ) -> Plan:
     """Take the lease, plan ``down`` on fresh state, apply it, release."""
     images = _images(desired)
-    with hold(engine, desired.project, command_line(), lock_timeout, None, images):
+    with hold(
+        engine, desired.project, command_line(), lock_timeout, None, images
+    ) as lease:
+        guarded = dataclasses.replace(apply_options, guard=lease.check)
         actual = observe(engine, desired.project)
         fresh = plan_down(desired, actual, down_options)
         if not fresh.empty:
-            apply_down(engine, desired, fresh, reporter, apply_options)
+            apply_down(engine, desired, fresh, reporter, guarded)
     return fresh
 
 

@@ -15,10 +15,14 @@ import pytest
 from reconcile_support import COMPOSER, Deployment
 from test_watch import dep_fixture, ids, lease_exists, wait_until  # noqa: F401
 
+from composer.cli.app import GlobalOptions
+from composer.cli.pipeline import hasher, prepare
+from composer.engine.apply import ApplyOptions, apply
 from composer.engine.client import Engine
 from composer.engine.lease import acquire, hold, read_holder
 from composer.engine.observe import observe
 from composer.errors import LockError
+from composer.plan import PlanOptions, plan
 
 pytestmark = pytest.mark.engine
 
@@ -143,3 +147,42 @@ def test_lease_is_invisible_to_observe_and_down(dep: Deployment) -> None:
     dep.run("down", "-t", "0")
     assert not lease_exists(dep.name)
     wait_until(lambda: not ids(dep), 10)
+
+
+def test_apply_stops_at_the_next_step_once_the_lease_is_taken_over(
+    dep: Deployment,
+) -> None:
+    """A writer whose lease another one took over changes nothing more."""
+    dep.write(FOUR)
+    engine = Engine()
+    cwd = os.getcwd()
+    os.chdir(dep.path)
+    try:
+        state = prepare(GlobalOptions(), ())
+    finally:
+        os.chdir(cwd)
+    fresh = plan(state.desired, state.actual, PlanOptions(hasher=hasher()))
+    steps: list[int] = []
+    with hold(engine, dep.name, "test", ttl=3600) as lease:
+
+        def guard() -> None:
+            steps.append(1)
+            if len(steps) == 2:
+                # What a waiter does once the expiry has passed, then the
+                # holder's next renewal finds its lease container gone.
+                docker.from_env().containers.get(lease.holder.container_id).remove()
+                assert not lease.renew_once()
+            lease.check()
+
+        options = ApplyOptions(parallel=1, guard=guard)
+        with pytest.raises(LockError, match="another writer took it over"):
+            apply(engine, state.desired, state.actual, fresh, None, options)
+    # The network was created before the takeover; every container after it
+    # was refused.
+    label = {"label": f"com.docker.compose.project={dep.name}"}
+    assert len(docker.from_env().networks.list(filters=label)) == 1
+    assert len(steps) == 5
+    assert not ids(dep)
+    assert not lease_exists(dep.name)
+    dep.up()
+    dep.assert_converged()

@@ -43,3 +43,7 @@ Scale = Annotated[
 RemoveOrphans = Annotated[
     bool, typer.Option("--remove-orphans", help="Remove undeclared containers.")
 ]
+Target = Annotated[
+    str | None,
+    typer.Option("--target", help="Deploy to: engine (default) or swarm."),
+]

@@ -80,9 +80,10 @@ def prepare(
     services: tuple[str, ...] = (),
     scale: Mapping[str, int] | None = None,
     no_deps: bool = False,
+    project: Project | None = None,
 ) -> State:
-    """Load, build the desired state, connect and observe (read-only)."""
-    project = load(options, services)
+    """Load (unless given), build the desired state, connect and observe."""
+    project = project or load(options, services)
     scale = dict(scale or {})
     for name in scale:
         if name not in project.services:

@@ -28,9 +28,10 @@ from composer.cli.options import (
     Scale,
     ServicesWithDeps,
     ShowValues,
+    Target,
     Timeout,
 )
-from composer.cli.pipeline import hasher, parse_scale, prepare
+from composer.cli.pipeline import hasher, load, parse_scale, prepare
 from composer.cli.watch_cmds import run_watch, watch_options
 from composer.engine import LOCK_TIMEOUT
 from composer.errors import ApplyError, ExitCode
@@ -38,6 +39,8 @@ from composer.plan import DownOptions, PlanOptions, plan, plan_down
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from composer.spec.project import Project
 
 
 def _console(stderr: bool = False) -> Console:
@@ -55,6 +58,12 @@ def _progress(ctx: typer.Context, console: Console) -> tuple[Any, Any]:
         reporter if isinstance(reporter, AbstractContextManager) else nullcontext()
     )
     return reporter, scope
+
+
+def _swarm(project: Project, target: str | None) -> bool:
+    from composer.cli.swarm_cmds import target_of
+
+    return target_of(project, target) == "swarm"
 
 
 @app.command("up")
@@ -84,6 +93,7 @@ def up(
     no_build: NoBuildFlag = False,
     pull: PullFlag = None,
     show_values: ShowValues = False,
+    target: Target = None,
 ) -> None:
     """Plan, print the plan, and apply it."""
     from composer.cli.render import (
@@ -97,7 +107,24 @@ def up(
     opts = global_options(ctx)
     if force_recreate and no_recreate:
         raise typer.BadParameter("--force-recreate and --no-recreate conflict")
-    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps)
+    project = load(opts, tuple(services or ()))
+    if _swarm(project, target):
+        from composer.cli.swarm_cmds import SwarmRequest, swarm_up
+
+        swarm_up(
+            project,
+            SwarmRequest(
+                tuple(services or ()),
+                remove_orphans,
+                wait,
+                wait_timeout,
+                lock_timeout,
+                show_values,
+            ),
+            opts,
+        )
+        return
+    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps, project)
     compose_hash = hasher()
     plan_options = PlanOptions(
         force_recreate,
@@ -165,13 +192,23 @@ def diff(
     no_build: NoBuildFlag = False,
     pull: PullFlag = None,
     show_values: ShowValues = False,
+    target: Target = None,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     from composer.cli.render import plan_json, render_plan
     from composer.gitops.masking import mask_plan, secrets_of
 
     opts = global_options(ctx)
-    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps)
+    project = load(opts, tuple(services or ()))
+    if _swarm(project, target):
+        from composer.cli.swarm_cmds import SwarmRequest, swarm_diff
+
+        request = SwarmRequest(
+            tuple(services or ()), remove_orphans, show_values=show_values
+        )
+        swarm_diff(project, request, output, exit_code)
+        return
+    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps, project)
     the_plan = plan(
         state.desired,
         state.actual,
@@ -204,6 +241,7 @@ def down(
     timeout: Timeout = None,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,
     rmi: RmiFlag = None,
+    target: Target = None,
 ) -> None:
     """Remove the project's containers and networks (and volumes with -v)."""
     from rich.markup import escape
@@ -212,7 +250,13 @@ def down(
     from composer.watch.converge import down_locked
 
     opts = global_options(ctx)
-    state = prepare(opts)
+    project = load(opts)
+    if _swarm(project, target):
+        from composer.cli.swarm_cmds import swarm_down
+
+        swarm_down(project, volumes, lock_timeout, opts)
+        return
+    state = prepare(opts, project=project)
     the_plan = plan_down(
         state.desired, state.actual, DownOptions(volumes, remove_orphans)
     )

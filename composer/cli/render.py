@@ -23,6 +23,7 @@ _STYLE = {
     Action.STOP: "magenta",
     Action.BUILD: "blue",
     Action.PULL: "blue",
+    Action.UPDATE: "yellow",
 }
 
 

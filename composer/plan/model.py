@@ -15,6 +15,10 @@ class Kind(StrEnum):
     VOLUME = "volume"
     CONTAINER = "container"
     IMAGE = "image"
+    #: Swarm target only (composer.targets.swarm).
+    SERVICE = "service"
+    SECRET = "secret"
+    CONFIG = "config"
 
 
 class Action(StrEnum):
@@ -28,6 +32,8 @@ class Action(StrEnum):
     REMOVE = "remove"
     BUILD = "build"
     PULL = "pull"
+    #: A Swarm service changed in place, as a rolling update.
+    UPDATE = "update"
 
     @property
     def symbol(self) -> str:
@@ -36,6 +42,7 @@ class Action(StrEnum):
             Action.CREATE: "+",
             Action.REMOVE: "-",
             Action.RECREATE: "~",
+            Action.UPDATE: "~",
         }.get(self, ">")
 
 

@@ -6,17 +6,33 @@ dockerd (see ``daemon.py``); the shared engine never enters swarm mode.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import docker
+import docker.errors
 import pytest
 
-from swarm.daemon import Daemon, Namespace, link, load_images
+from swarm.daemon import (
+    PREFIX,
+    Daemon,
+    Namespace,
+    check_prerequisites,
+    link,
+    load_images,
+    reap_stale,
+    run,
+)
+
+log = logging.getLogger(__name__)
 
 _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parents[1]
@@ -28,6 +44,9 @@ IMAGES = [
     "composer-test/postgres-dotnet-app:local",
 ]
 MANAGER_ADDR = "10.231.7.1"
+#: The worker's link: the manager's end and the worker's end.
+WORKER_GATEWAY = "10.231.8.1"
+WORKER_ADDR = "10.231.8.2"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -45,15 +64,30 @@ class Swarm:
     host: str
     client: docker.DockerClient
     daemon: Daemon
+    netns: Namespace
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.fixture(scope="session")
 def swarm() -> Iterator[Swarm]:
-    """A single-node swarm in a private dockerd, torn down after the session."""
+    """A single-node swarm in a private dockerd, torn down after the session.
+
+    The daemon and its namespace go in every case: on failure, on Ctrl-C and on
+    SIGTERM (turned into KeyboardInterrupt so pytest still tears down); what a
+    SIGKILL leaves behind is reaped by the next session.
+    """
+    check_prerequisites()
+    for name in reap_stale():
+        log.warning("removed the leftovers of an earlier swarm test run: %s", name)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     tag = uuid.uuid4().hex[:8]
-    netns = Namespace(f"composer-swarm-{tag}")
-    daemon = Daemon(Path(f"/run/composer-swarm-{tag}"), netns, MANAGER_ADDR)
+    netns = Namespace(f"{PREFIX}{tag}-m")
+    daemon = Daemon(Path(f"/run/{netns.name}"), netns, MANAGER_ADDR)
     try:
+        daemon.claim()
         netns.create()
         link(netns, MANAGER_ADDR, None, None)
         client = daemon.start()
@@ -61,10 +95,61 @@ def swarm() -> Iterator[Swarm]:
             advertise_addr=MANAGER_ADDR, listen_addr=f"{MANAGER_ADDR}:2377"
         )
         load_images(daemon.host, IMAGES)
-        yield Swarm(daemon.host, client, daemon)
+        yield Swarm(daemon.host, client, daemon, netns)
     finally:
-        daemon.stop()
-        netns.delete()
+        try:
+            daemon.stop()
+        finally:
+            netns.delete()
+            signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass
+class Worker:
+    """A second dockerd joined to the swarm as a worker, with its node ID."""
+
+    daemon: Daemon
+    node_id: str
+
+
+@pytest.fixture
+def swarm_worker(swarm: Swarm) -> Iterator[Worker]:
+    """A worker node in a namespace of its own, linked to the manager's.
+
+    The worker reaches the manager's address through its link; it leaves (or is
+    removed from) the swarm and is torn down after the test.
+    """
+    tag = uuid.uuid4().hex[:8]
+    netns = Namespace(f"{PREFIX}{tag}-w")
+    daemon = Daemon(Path(f"/run/{netns.name}"), netns, WORKER_ADDR)
+    node_id = ""
+    try:
+        daemon.claim()
+        netns.create()
+        _, end = link(swarm.netns, WORKER_GATEWAY, netns, WORKER_ADDR)
+        run("ip", "-n", netns.name, "route", "add", f"{MANAGER_ADDR}/32", "dev", end)
+        client = daemon.start()
+        load_images(daemon.host, [BUSYBOX])
+        token = swarm.client.swarm.attrs["JoinTokens"]["Worker"]
+        client.swarm.join(
+            remote_addrs=[f"{MANAGER_ADDR}:2377"],
+            join_token=token,
+            advertise_addr=WORKER_ADDR,
+            listen_addr=f"{WORKER_ADDR}:2377",
+        )
+        node_id = client.info()["Swarm"]["NodeID"]
+        swarm.client.nodes.get(node_id).update(
+            {"Role": "worker", "Availability": "active", "Labels": {"zone": "b"}}
+        )
+        yield Worker(daemon, node_id)
+    finally:
+        try:
+            daemon.stop()
+        finally:
+            netns.delete()
+            if node_id:
+                with contextlib.suppress(docker.errors.DockerException):
+                    swarm.client.nodes.get(node_id).remove(force=True)
 
 
 @dataclass

@@ -5,7 +5,9 @@ its own daemons: one network namespace per daemon, a veth pair carrying its
 address, and its own data root, exec root, pid file and unix socket under
 ``/run/composer-swarm-<id>/``. Everything is undone in ``stop``: the swarm is
 left, the daemon and the containerd shims it started are ended by pid, mounts
-under its directory are detached and the namespace is deleted.
+under its directory are detached and the namespace is deleted. A run that was
+killed before it could clean up leaves an ``owner`` file naming a dead pid;
+``reap_stale`` undoes such leftovers at the start of the next run.
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 40.0
+#: Every private daemon's directory (and namespace) name starts with this.
+PREFIX = "composer-swarm-"
+RUN_DIR = Path("/run")
+TOOLS = ("ip", "nsenter", "dockerd", "umount")
+
+
+def check_prerequisites() -> None:
+    """Fail with one clear message when this machine cannot run the daemons."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("root (network namespaces, a second dockerd)")
+    problems += [f"the {t} command" for t in TOOLS if shutil.which(t) is None]
+    if problems:
+        raise RuntimeError("the swarm tests need " + ", ".join(problems))
 
 
 def run(*args: str) -> None:
@@ -53,8 +69,13 @@ class Namespace:
         subprocess.run(["ip", "netns", "del", self.name], check=False)
 
 
-def link(a: Namespace, a_addr: str, b: Namespace | None, b_addr: str | None) -> None:
-    """A veth pair: one end in ``a`` with ``a_addr``, the other in ``b`` (or ``a``)."""
+def link(
+    a: Namespace, a_addr: str, b: Namespace | None, b_addr: str | None
+) -> tuple[str, str]:
+    """A veth pair: one end in ``a`` with ``a_addr``, the other in ``b`` (or ``a``).
+
+    Returns the names of the two ends.
+    """
     tag = uuid.uuid4().hex[:6]
     left, right = f"cs{tag}a", f"cs{tag}b"
     run("ip", "link", "add", left, "type", "veth", "peer", "name", right)
@@ -65,6 +86,7 @@ def link(a: Namespace, a_addr: str, b: Namespace | None, b_addr: str | None) -> 
     if b is not None and b_addr is not None:
         run("ip", "-n", b.name, "addr", "add", f"{b_addr}/24", "dev", right)
     run("ip", "-n", (b or a).name, "link", "set", right, "up")
+    return left, right
 
 
 @dataclass
@@ -87,9 +109,14 @@ class Daemon:
         """The DOCKER_HOST value that reaches this daemon."""
         return f"unix://{self.socket}"
 
+    def claim(self) -> None:
+        """Make the daemon's directory, owned by this process (see reap_stale)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "owner").write_text(str(os.getpid()))
+
     def start(self) -> docker.DockerClient:
         """Start dockerd and wait until it answers."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.claim()
         logfile = (self.root / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
             [
@@ -106,6 +133,11 @@ class Daemon:
                 self.host,
                 "--cgroup-parent",
                 f"/{self.root.name}",
+                # Never share a system containerd's namespace with another engine.
+                "--containerd-namespace",
+                self.root.name,
+                "--containerd-plugins-namespace",
+                f"{self.root.name}-plugins",
             ],
             stdout=logfile,
             stderr=subprocess.STDOUT,
@@ -145,12 +177,65 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self.process = None
+        _undo(self.root)
+
+    def halt(self) -> None:
+        """End dockerd and its containers at once, as a machine that goes away."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
         for pid in _pids_mentioning(str(self.root / "exec")):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        _unmount_under(self.root)
-        shutil.rmtree(self.root, ignore_errors=True)
-        _remove_cgroups(self.root.name)
+
+
+def _undo(root: Path) -> None:
+    """End what runs from ``root``, detach its mounts, delete it and its cgroups."""
+    for pid in _pids_mentioning(str(root / "exec")):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _unmount_under(root)
+    shutil.rmtree(root, ignore_errors=True)
+    _remove_cgroups(root.name)
+
+
+def reap_stale() -> list[str]:
+    """Undo the daemons and namespaces of earlier runs whose process is gone."""
+    reaped = []
+    for root in sorted(RUN_DIR.glob(PREFIX + "*")):
+        owner = root / "owner"
+        with contextlib.suppress(OSError, ValueError):
+            if _alive(int(owner.read_text())):
+                continue
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((root / "docker.pid").read_text())
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        _undo(root)
+        reaped.append(root.name)
+    listed = subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True, check=False
+    )
+    for line in listed.stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if name.startswith(PREFIX) and not (RUN_DIR / name).exists():
+            Namespace(name).delete()
+            reaped.append(name)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _pids_mentioning(text: str) -> list[int]:

@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from composer.engine.reader import Reader, reader_for
-from composer.engine.spec import (
-    ContainerSpec,
-    InjectedFile,
-    NetworkSpec,
-    VolumeSpec,
-)
 from composer.errors import EngineError
 
 if TYPE_CHECKING:
     import docker.errors
     import requests
+
+    from composer.engine.spec import (
+        ContainerSpec,
+        InjectedFile,
+        NetworkSpec,
+        VolumeSpec,
+    )
 
 log = logging.getLogger(__name__)
 

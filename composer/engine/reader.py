@@ -1,10 +1,11 @@
 """A light, read-only client for the engine's list endpoints.
 
 Observing a project takes four GET requests.  Importing the Docker SDK (and
-``requests`` and ``urllib3`` beneath it) costs more than those requests, so
-the read path speaks HTTP/1.1 itself over one kept-alive connection, with the
-standard library only.  The SDK is loaded later, and only when a command
-really changes something.
+``requests`` and ``urllib3`` beneath it, or even ``http.client``) costs more
+than those requests, so the read path speaks the little HTTP/1.1 it needs
+itself, over kept-alive sockets: a GET, a status line, headers, and a body
+sized by ``Content-Length`` or sent in chunks.  The SDK is loaded later, and
+only when a command really changes something.
 
 Only plain ``unix://`` and ``tcp://`` hosts are spoken to this way;
 ``reader_for`` returns ``None`` for any other scheme, and the caller uses the
@@ -13,13 +14,12 @@ SDK instead.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from composer.errors import EngineError
@@ -27,39 +27,96 @@ from composer.errors import EngineError
 log = logging.getLogger(__name__)
 
 Recorder = Callable[[str, str], None]
+Opener = Callable[[], socket.socket]
+
+#: Longest status or header line accepted, in bytes.
+_MAX_LINE = 65536
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    """An HTTP connection over a unix socket."""
+class _Broken(Exception):
+    """The connection failed or the answer was not HTTP as expected."""
 
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
 
-    def connect(self) -> None:
-        """Open the unix socket instead of a TCP connection."""
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.socket_path)
-        except OSError:
-            sock.close()
-            raise
+class _Connection:
+    """One socket to the engine, kept open between requests."""
+
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self.file: IO[bytes] = sock.makefile("rb")
+        self.reusable = True
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        """Send ``GET url``; the status and the whole body."""
+        request = f"GET {url} HTTP/1.1\r\nHost: docker\r\nUser-Agent: composer\r\n\r\n"
+        try:
+            self.sock.sendall(request.encode("ascii"))
+            status = self._status()
+            headers = self._headers()
+            body = self._body(headers)
+        except (OSError, ValueError) as exc:
+            raise _Broken(str(exc)) from exc
+        if headers.get("connection", "").lower() == "close":
+            self.reusable = False
+        return status, body
+
+    def _line(self) -> bytes:
+        line = self.file.readline(_MAX_LINE + 1)
+        if not line or len(line) > _MAX_LINE:
+            raise _Broken("the engine closed the connection or sent a bad line")
+        return line
+
+    def _status(self) -> int:
+        parts = self._line().split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise _Broken("not an HTTP answer")
+        return int(parts[1])
+
+    def _headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        while True:
+            line = self._line()
+            if line in (b"\r\n", b"\n"):
+                return headers
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+
+    def _body(self, headers: Mapping[str, str]) -> bytes:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return self._chunks()
+        if "content-length" in headers:
+            return self._exactly(int(headers["content-length"]))
+        self.reusable = False  # the body ends when the engine closes
+        return self.file.read()
+
+    def _chunks(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int(self._line().split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while self._line() not in (b"\r\n", b"\n"):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self._exactly(size))
+            self._line()  # the CRLF after each chunk
+
+    def _exactly(self, size: int) -> bytes:
+        data = self.file.read(size)
+        if len(data) != size:
+            raise _Broken("the engine's answer ended early")
+        return data
+
+    def close(self) -> None:
+        """Close the socket."""
+        self.file.close()
+        self.sock.close()
 
 
 class Reader:
     """GET requests to one engine at a fixed API version, JSON answers."""
 
-    def __init__(
-        self,
-        connect: Callable[[], http.client.HTTPConnection],
-        host: str,
-        version: str,
-        record: Recorder,
-    ) -> None:
-        self._connect = connect
-        self._idle: list[http.client.HTTPConnection] = []
+    def __init__(self, opener: Opener, host: str, version: str, record: Recorder):
+        self._open = opener
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         self.host = host
         self.version = version
@@ -96,22 +153,24 @@ class Reader:
             conn = self._idle.pop() if self._idle else None
         for _ in range(2):
             fresh = conn is None
-            if conn is None:
-                conn = self._connect()
             try:
-                conn.request("GET", url, headers={"Host": "docker"})
-                response = conn.getresponse()
-                answer = response.status, response.read()
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                conn = None
+                if conn is None:
+                    conn = _Connection(self._open())
+                answer = conn.get(url)
+            except (OSError, _Broken) as exc:
+                if conn is not None:
+                    conn.close()
+                    conn = None
                 if fresh:
                     raise EngineError(
                         f"cannot reach the Docker engine at {self.host}; is it running?"
                     ) from exc
                 continue
-            with self._lock:
-                self._idle.append(conn)
+            if conn.reusable:
+                with self._lock:
+                    self._idle.append(conn)
+            else:
+                conn.close()
             return answer
         raise AssertionError("a fresh connection either answers or raises")
 
@@ -130,14 +189,22 @@ def reader_for(
     parts = urlsplit(host)
     if parts.scheme == "unix":
         path = parts.path or "/var/run/docker.sock"
-        return Reader(lambda: _UnixConnection(path, timeout), host, version, record)
+
+        def unix() -> socket.socket:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(path)
+            except OSError:
+                sock.close()
+                raise
+            return sock
+
+        return Reader(unix, host, version, record)
     if parts.scheme in ("tcp", "http") and parts.hostname:
-        name, port = parts.hostname, parts.port or 2375
+        address = (parts.hostname, parts.port or 2375)
         return Reader(
-            lambda: http.client.HTTPConnection(name, port, timeout=timeout),
-            host,
-            version,
-            record,
+            lambda: socket.create_connection(address, timeout), host, version, record
         )
     return None
 

@@ -28,14 +28,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._answer(200, json.dumps(CONTAINERS).encode())
         elif self.path == "/v1.41/_ping":
             self._answer(200, b"OK")
+        elif self.path == "/v1.41/networks":
+            self._chunked([b'[{"Name": "br', b'idge"}, ', b'{"Name": "host"}]'])
+        elif self.path == "/v1.41/volumes":
+            self._answer(200, b'{"Volumes": [{"Name": "v"}]}', close=True)
         else:
             self._answer(404, b'{"message": "page not found"}')
 
-    def _answer(self, status: int, body: bytes) -> None:
+    def _answer(self, status: int, body: bytes, close: bool = False) -> None:
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
+
+    def _chunked(self, parts: list[bytes]) -> None:
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in parts:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
 
     def address_string(self) -> str:
         return "unix"
@@ -78,12 +93,23 @@ def test_list_calls_go_through_the_reader_and_are_counted(
     engine.close()
 
 
+def test_chunked_and_closing_answers_are_read_whole(
+    engine_socket: tuple[str, list[str]],
+) -> None:
+    engine = Engine(host=engine_socket[0])
+    for _ in range(2):  # the second round reuses or replaces the connections
+        assert [n["Name"] for n in engine.list_networks()] == ["bridge", "host"]
+        assert engine.list_volumes() == [{"Name": "v"}]
+    assert len(engine.log.requests) == 4
+    engine.close()
+
+
 def test_an_engine_error_keeps_the_engines_message(
     engine_socket: tuple[str, list[str]],
 ) -> None:
     engine = Engine(host=engine_socket[0])
-    with pytest.raises(EngineError, match="list networks: page not found"):
-        engine.list_networks()
+    with pytest.raises(EngineError, match="list images: page not found"):
+        engine.list_images()
 
 
 def test_an_absent_socket_is_a_clear_error(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from composer.cli.options import (
     Timeout,
 )
 from composer.cli.pipeline import hasher, load, parse_scale, prepare
+from composer.cli.text import container_lines, write_lines
 from composer.cli.watch_cmds import run_watch, watch_options
 from composer.engine import LOCK_TIMEOUT
 from composer.errors import ApplyError, ExitCode
@@ -96,14 +97,6 @@ def up(
     target: Target = None,
 ) -> None:
     """Plan, print the plan, and apply it."""
-    from composer.cli.render import (
-        blocked,
-        render_containers,
-        render_plan,
-        render_warnings,
-    )
-    from composer.gitops.masking import mask_plan, secrets_of
-
     opts = global_options(ctx)
     if force_recreate and no_recreate:
         raise typer.BadParameter("--force-recreate and --no-recreate conflict")
@@ -134,6 +127,30 @@ def up(
         image_options(build, no_build, pull),
     )
     the_plan = plan(state.desired, state.actual, plan_options)
+    if the_plan.empty and not (the_plan.problems or the_plan.warnings or wait):
+        # Nothing to mask, show in colour or apply: the quick, rich-free answer.
+        wanted = state.desired.services
+        write_lines(
+            [
+                f"project {the_plan.project}: no changes",
+                *container_lines(
+                    c
+                    for c in state.actual.containers
+                    if c.service in wanted and not c.oneoff
+                ),
+            ]
+        )
+        if watch:
+            run_watch(ctx, watch_options(ctx, lock_timeout))
+        return
+    from composer.cli.render import (
+        blocked,
+        render_containers,
+        render_plan,
+        render_warnings,
+    )
+    from composer.gitops.masking import mask_plan, secrets_of
+
     shown = mask_plan(the_plan, secrets_of(state.project), show_values)
     if the_plan.problems:  # said once, by the error; no plan that cannot run
         render_warnings(shown, _console(stderr=True))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
+from composer.cli.text import container_lines
 from composer.plan.model import Action, Plan
 
 if TYPE_CHECKING:
@@ -94,18 +95,8 @@ def render_containers(
     containers: Iterable[ObservedContainer], console: Console
 ) -> None:
     """One line per container, as Compose lists them after an ``up``."""
-    shown = sorted(containers, key=lambda c: c.name)
-    width = max((len(c.name) for c in shown), default=0)
-    service_width = max((len(c.service) for c in shown), default=0)
-    for container in shown:
-        state = container.state.capitalize()
-        if container.health:
-            state += f" ({container.health})"
-        console.print(
-            f"  container {escape(container.name.ljust(width))}  service "
-            f"{escape(container.service.ljust(service_width))}  {escape(state)}",
-            highlight=False,
-        )
+    for line in container_lines(containers):
+        console.print(escape(line), highlight=False)
 
 
 def plan_json(plan: Plan) -> str:

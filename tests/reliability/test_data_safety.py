@@ -124,12 +124,27 @@ def _check(world: World, proj: Proj, step: str, dirs: str, tally: Tally) -> None
 def _volume_marker(world: World, volume: str) -> bool:
     """True when ``volume`` exists and holds the marker file."""
     try:
-        out = world.client.containers.run(
-            IMAGE, ["cat", "/v/m"], volumes={volume: {"bind": "/v"}}, remove=True
+        box = world.client.containers.create(
+            IMAGE, ["cat", "/v/m"], volumes={volume: {"bind": "/v"}}
         )
     except docker.errors.DockerException:
         return False
-    return bool(out.decode().strip() == "m")
+    try:
+        box.start()
+        code = box.wait(timeout=120)["StatusCode"]
+        out = box.logs(stdout=True, stderr=False).decode()
+    except docker.errors.DockerException:
+        return False
+    finally:
+        # Removed whatever happened: a reader left behind keeps the volume in use.
+        box.remove(force=True)
+    return code == 0 and out.strip() == "m"
+
+
+def _holders(world: World, volume: str) -> str:
+    """The containers that mount ``volume``, named for a failure message."""
+    found = world.client.containers.list(all=True, filters={"volume": volume})
+    return "".join(f"\nheld by {c.name} {c.labels}" for c in found)
 
 
 def test_recreate_and_down(world: World, proj: Proj) -> None:
@@ -202,7 +217,7 @@ def test_rename_and_prefix_sharing(tmp_path: Path, world: World) -> None:
         if not _volume_marker(world, f"{app.name}_data"):
             tally.lost.append("rename: the old project's volume lost its marker")
         down = app.run("down", "-v", "-t", "0")
-        assert down.returncode == 0, down.stderr
+        assert down.returncode == 0, down.stderr + _holders(world, f"{app.name}_data")
         tally.checks += 1
         if not _volume_marker(world, f"{other.name}_data"):
             tally.removed.append("app down -v: app2's volume removed or emptied")

@@ -64,6 +64,25 @@ def hasher() -> Hasher | None:
     return compose_hash
 
 
+#: The targets ``--target`` and ``x-composer.target`` accept.
+TARGETS = ("engine", "swarm")
+
+
+def target_of(project: Project, option: str | None) -> str:
+    """The target: ``--target``, else ``x-composer.target``, else ``engine``."""
+    extension = project.model.get("x-composer") or {}
+    chosen = option or (
+        extension.get("target") if isinstance(extension, dict) else None
+    )
+    target = str(chosen or "engine")
+    if target not in TARGETS:
+        where = "--target" if option else "x-composer.target"
+        raise ConfigError(
+            f"{where}: unknown target {target!r}; expected one of " + ", ".join(TARGETS)
+        )
+    return target
+
+
 def parse_scale(values: list[str] | None) -> dict[str, int]:
     """``SERVICE=N`` pairs from ``--scale``."""
     out: dict[str, int] = {}

@@ -31,7 +31,7 @@ from composer.cli.options import (
     Target,
     Timeout,
 )
-from composer.cli.pipeline import hasher, load, parse_scale, prepare
+from composer.cli.pipeline import hasher, load, parse_scale, prepare, target_of
 from composer.cli.text import container_lines, write_lines
 from composer.cli.watch_cmds import run_watch, watch_options
 from composer.engine import LOCK_TIMEOUT
@@ -62,8 +62,6 @@ def _progress(ctx: typer.Context, console: Console) -> tuple[Any, Any]:
 
 
 def _swarm(project: Project, target: str | None) -> bool:
-    from composer.cli.swarm_cmds import target_of
-
     return target_of(project, target) == "swarm"
 
 

@@ -15,29 +15,12 @@ import typer
 from rich.console import Console
 
 from composer.cli.app import GlobalOptions
+from composer.cli.pipeline import TARGETS, target_of  # noqa: F401
 from composer.cli.render import plan_json, render_plan
-from composer.errors import ApplyError, ConfigError, ExitCode
+from composer.errors import ApplyError, ExitCode
 from composer.gitops.masking import mask_plan, secrets_of
 from composer.plan.model import Plan
 from composer.spec.project import Project
-
-#: The targets ``--target`` and ``x-composer.target`` accept.
-TARGETS = ("engine", "swarm")
-
-
-def target_of(project: Project, option: str | None) -> str:
-    """The target: ``--target``, else ``x-composer.target``, else ``engine``."""
-    extension = project.model.get("x-composer") or {}
-    chosen = option or (
-        extension.get("target") if isinstance(extension, dict) else None
-    )
-    target = str(chosen or "engine")
-    if target not in TARGETS:
-        where = "--target" if option else "x-composer.target"
-        raise ConfigError(
-            f"{where}: unknown target {target!r}; expected one of " + ", ".join(TARGETS)
-        )
-    return target
 
 
 @dataclass(frozen=True)

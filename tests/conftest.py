@@ -11,6 +11,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
+from local_registry import LocalRegistry, RegistryUnavailable, start_registry
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +103,39 @@ def project_name(
             f"could not clean up project {name}: " + "; ".join(failures),
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """A private registry on a free loopback port; fails (never skips) without one."""
+    try:
+        running = start_registry(tmp_path_factory.mktemp("registry"))
+    except RegistryUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def registry_images(
+    registry: LocalRegistry, docker_client: docker.DockerClient
+) -> Iterator[list[str]]:
+    """Names of images the test tags in the shared engine, untagged afterwards.
+
+    Every local tag and digest reference naming the test registry goes too,
+    so pushes and pulls leave nothing behind; an image left with no name and
+    no container is removed.
+    """
+    made: list[str] = []
+    yield made
+    prefix = registry.host + "/"
+    for image in docker_client.images.list():
+        digests = image.attrs.get("RepoDigests") or []
+        for name in [*image.tags, *digests]:
+            if name.startswith(prefix) or name in made:
+                try:
+                    docker_client.images.remove(name)
+                except docker.errors.NotFound:
+                    pass
+                except docker.errors.APIError as exc:
+                    logger.warning("could not untag %s: %s", name, exc)

@@ -20,9 +20,11 @@ from reconcile_support import (  # noqa: F401
 from typer.testing import CliRunner
 
 import composer.cli.pipeline as pipeline
-from composer.cli import app
+from composer.cli import app, import_commands
 from composer.engine.client import Engine
 from composer.engine.observe import observe
+
+import_commands()  # every command on app, as the CLI has them
 
 pytestmark = pytest.mark.engine
 

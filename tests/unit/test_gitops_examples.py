@@ -13,7 +13,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from composer.cli import app
+from composer.cli import app, import_commands
+
+import_commands()  # every command on app, as the CLI has them
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = [

@@ -92,7 +92,9 @@ def root(
     ] = "auto",
     parallel: Annotated[
         int | None,
-        typer.Option("--parallel", help="Maximum engine operations at once."),
+        typer.Option(
+            "--parallel", help="Most engine operations at once (default 8 per core)."
+        ),
     ] = None,
     version: Annotated[
         bool,

@@ -36,8 +36,13 @@ log = logging.getLogger(__name__)
 
 
 def default_parallel() -> int:
-    """Twice the number of cores."""
-    return 2 * (os.cpu_count() or 2)
+    """Eight operations per core.
+
+    An engine operation mostly waits for the daemon (and containerd) to
+    create or start a container; with two per core a cold ``up`` of 20
+    services took half as long again as with eight.
+    """
+    return 8 * (os.cpu_count() or 2)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ machine's own registry set-up is used: not ``/etc/docker/registry``, not port
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +99,40 @@ class LocalRegistry:
         )
         with urllib.request.urlopen(delete, timeout=10) as answer:
             assert answer.status == 202, answer.status
+
+    def push_blob(self, repository: str, content: bytes) -> str:
+        """Upload a blob in one request; its digest."""
+        digest = "sha256:" + hashlib.sha256(content).hexdigest()
+        start = urllib.request.Request(
+            self.url(f"/v2/{repository}/blobs/uploads/"), data=b"", method="POST"
+        )
+        with urllib.request.urlopen(start, timeout=10) as answer:
+            location = urllib.parse.urljoin(self.url("/"), answer.headers["Location"])
+        joiner = "&" if "?" in location else "?"
+        finish = urllib.request.Request(
+            f"{location}{joiner}digest={digest}",
+            data=content,
+            method="PUT",
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        with urllib.request.urlopen(finish, timeout=10) as answer:
+            assert answer.status == 201, answer.status
+        return digest
+
+    def push_manifest(
+        self, repository: str, tag: str, manifest: dict[str, object]
+    ) -> str:
+        """Store a manifest (of the media type it names) under a tag; its digest."""
+        content = json.dumps(manifest).encode()
+        request = urllib.request.Request(
+            self.url(f"/v2/{repository}/manifests/{tag}"),
+            data=content,
+            method="PUT",
+            headers={"Content-Type": str(manifest["mediaType"])},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 201, answer.status
+        return "sha256:" + hashlib.sha256(content).hexdigest()
 
     def stop(self) -> None:
         """Stop the registry process (only ours, by its pid) and wait for it."""

@@ -84,7 +84,7 @@ class _Session:
     #: The process environment, which git runs with for remote includes.
     environ: Mapping[str, str]
     #: Local files of the remote include paths fetched so far.
-    fetched: dict[str, str] = field(default_factory=dict)
+    fetched: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def load_project(options: LoadOptions) -> Project:
@@ -279,39 +279,38 @@ def _included_files(
         if not isinstance(loaded.data["include"][index], str):
             key = (*key, "path", number) if listed else (*key, "path")
         where = loaded.source.locate(key)
-        file = _include_file(str(path), here, session, where, format_key(key))
-        if not os.path.isfile(file):
-            raise ConfigError.at(
-                "C173", f"included file {file} not found", where, format_key(key)
-            )
-        files.append(file)
+        for file in _include_file(str(path), here, session, where, format_key(key)):
+            if not os.path.isfile(file):
+                raise ConfigError.at(
+                    "C173", f"included file {file} not found", where, format_key(key)
+                )
+            files.append(file)
     return tuple(files)
 
 
 def _include_file(
     path: str, here: str, session: _Session, where: Location, key: str
-) -> str:
-    """The local file an include path names; a remote one is fetched."""
-    if is_oci(path):
-        # TODO(#3): OCI artifacts as include sources are not fetched.
-        raise ConfigError.at(
-            "C176",
-            f"OCI include sources are not supported yet: {redact(path)}",
-            where,
-            key,
-            hint="include the Compose file from a local path or a git repository",
-        )
+) -> tuple[str, ...]:
+    """The local files an include path names; a remote source is fetched."""
     try:
-        source = parse_git_source(path)
-        if source is None:
-            return resolve_path(path, here, session.home)
         fetched = session.fetched.get(path)
-        if fetched is None:
-            fetched = fetch_git_include(source, session.environ)
-            session.fetched[path] = fetched
+        if fetched is not None:
+            return fetched
+        if is_oci(path):
+            # Imported here: its HTTP client slows every load otherwise.
+            from composer.spec.oci import fetch_oci_include
+
+            fetched = fetch_oci_include(path, session.environ)
+        else:
+            source = parse_git_source(path)
+            if source is None:
+                return (resolve_path(path, here, session.home),)
+            fetched = (fetch_git_include(source, session.environ),)
+        session.fetched[path] = fetched
     except RemoteError as exc:
+        code = "C176" if is_oci(path) else "C175"
         raise ConfigError.at(
-            "C175",
+            code,
             f"cannot include {redact(path)}: {redact(exc.message)}",
             where,
             key,

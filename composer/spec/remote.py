@@ -59,7 +59,7 @@ class GitSource:
 
 
 def is_oci(path: str) -> bool:
-    """Whether an include path names an OCI artifact."""
+    """Whether an include path names an OCI artifact (see composer.spec.oci)."""
     return path.startswith("oci://")
 
 
@@ -101,12 +101,17 @@ def _fragment(fragment: str) -> tuple[str, str]:
     return fields.get("ref") or fields.get("commit", ""), fields.get("subdir", "")
 
 
-def cache_root(environ: Mapping[str, str]) -> str:
-    """Where fetched repositories are kept."""
+def cache_base(environ: Mapping[str, str]) -> str:
+    """composer's cache directory: ``$XDG_CACHE_HOME/composer``."""
     base = environ.get("XDG_CACHE_HOME") or os.path.join(
         environ.get("HOME") or os.path.expanduser("~"), ".cache"
     )
-    return os.path.join(base, "composer", "git")
+    return os.path.join(base, "composer")
+
+
+def cache_root(environ: Mapping[str, str]) -> str:
+    """Where fetched repositories are kept."""
+    return os.path.join(cache_base(environ), "git")
 
 
 def fetch_git_include(source: GitSource, environ: Mapping[str, str]) -> str:

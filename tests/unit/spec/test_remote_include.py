@@ -199,14 +199,6 @@ def test_disabled_by_compose_variable(repo: Repo) -> None:
     assert "disabled by COMPOSE_EXPERIMENTAL_GIT_REMOTE" in diag.message
 
 
-def test_oci_include_is_refused_clearly(repo: Repo) -> None:
-    """OCI artifacts are not fetched: the error says so at the include line."""
-    diag = repo.error("oci://registry.example.test/stack:1")
-    assert diag.code == "C176"
-    assert diag.location.line == 2
-    assert "OCI include sources are not supported" in diag.message
-
-
 def test_local_includes_never_run_git(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,24 +43,23 @@ def _connect() -> Any:
     return engine
 
 
-def _plan(project: Project, request: SwarmRequest, engine: Any) -> tuple[Any, Plan]:
-    from composer.targets.swarm.desired import build_swarm_desired
+def _plan(desired: Any, request: SwarmRequest, engine: Any) -> tuple[Any, Plan]:
+    """Observe the swarm now and plan ``desired`` against it."""
     from composer.targets.swarm.observe import observe_swarm
     from composer.targets.swarm.planner import SwarmPlanOptions, plan_swarm
 
-    desired = build_swarm_desired(project, request.services)
-    actual = observe_swarm(engine, project.name)
+    actual = observe_swarm(engine, desired.project)
     options = SwarmPlanOptions(request.remove_orphans, request.services)
-    return desired, plan_swarm(desired, actual, options)
+    return actual, plan_swarm(desired, actual, options)
 
 
 def swarm_diff(
     project: Project, request: SwarmRequest, output: str, exit_code: bool
 ) -> None:
     """Print the Swarm plan; exit 2 with ``--exit-code`` when it is not empty."""
-    _desired_first(project, request)
+    desired = _desired_first(project, request)
     engine = _connect()
-    _, the_plan = _plan(project, request, engine)
+    _, the_plan = _plan(desired, request, engine)
     the_plan = mask_plan(the_plan, secrets_of(project), request.show_values)
     if output == "json":
         sys.stdout.write(plan_json(the_plan) + "\n")
@@ -77,9 +76,9 @@ def swarm_up(project: Project, request: SwarmRequest, options: GlobalOptions) ->
     from composer.engine.lease import command_line, hold
     from composer.targets.swarm.apply import SwarmApplyOptions, apply_swarm
 
-    _desired_first(project, request)
+    desired = _desired_first(project, request)
     engine = _connect()
-    _, the_plan = _plan(project, request, engine)
+    _, the_plan = _plan(desired, request, engine)
     masked = mask_plan(the_plan, secrets_of(project), request.show_values)
     render_plan(masked, Console(highlight=False))
     if the_plan.problems:
@@ -91,14 +90,7 @@ def swarm_up(project: Project, request: SwarmRequest, options: GlobalOptions) ->
         scope,
         hold(engine, project.name, command_line(), request.lock_timeout),
     ):
-        from composer.targets.swarm.observe import observe_swarm
-        from composer.targets.swarm.planner import SwarmPlanOptions, plan_swarm
-
-        desired, _ = _plan(project, request, engine)
-        actual = observe_swarm(engine, project.name)
-        fresh = plan_swarm(
-            desired, actual, SwarmPlanOptions(request.remove_orphans, request.services)
-        )
+        actual, fresh = _plan(desired, request, engine)
         apply_swarm(
             engine,
             desired,

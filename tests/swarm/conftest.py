@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import docker
 import docker.errors
@@ -44,6 +45,7 @@ IMAGES = [
     "composer-test/postgres-dotnet-app:local",
 ]
 MANAGER_ADDR = "10.231.7.1"
+NAMESPACE = "com.docker.stack.namespace"
 #: The worker's link: the manager's end and the worker's end.
 WORKER_GATEWAY = "10.231.8.1"
 WORKER_ADDR = "10.231.8.2"
@@ -159,6 +161,8 @@ class SwarmProject:
     path: Path
     name: str
     swarm: Swarm
+    #: ``-f`` files given to every command (none: compose.yaml).
+    files: tuple[str, ...] = ()
 
     def write(self, text: str, filename: str = "compose.yaml") -> None:
         """Write a project file (``@P@`` becomes the project name)."""
@@ -166,9 +170,12 @@ class SwarmProject:
 
     def run(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
         """Run ``composer -p NAME ARGS`` against the swarm; check the exit code."""
-        env = {**os.environ, "NO_COLOR": "1", "DOCKER_HOST": self.swarm.host}
+        # A variable of the calling shell (POSTGRES_DB, say) would win over .env.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_")}
+        env |= {"NO_COLOR": "1", "DOCKER_HOST": self.swarm.host}
+        files = [arg for f in self.files for arg in ("-f", f)]
         proc = subprocess.run(
-            [COMPOSER, "--progress", "plain", "-p", self.name, *args],
+            [COMPOSER, "--progress", "plain", "-p", self.name, *files, *args],
             cwd=self.path,
             env=env,
             capture_output=True,
@@ -186,18 +193,42 @@ class SwarmProject:
         )
         return {s.name: s for s in found}
 
+    def stack(self, *args: str) -> str:
+        """Output of ``docker stack ARGS`` (the docker CLI) against the swarm."""
+        proc = subprocess.run(
+            ["docker", "-H", self.swarm.host, "stack", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return proc.stdout + proc.stderr
+
     def leftovers(self) -> list[str]:
-        """Every object of the project still on the swarm's manager."""
-        label = {"label": f"com.docker.stack.namespace={self.name}"}
+        """Every object of the project still on the swarm's manager.
+
+        Found by the stack label or by a name in the project's namespace
+        (``NAME_...``), so an object made without the label counts too.
+        """
         c = self.swarm.client
-        found = [f"service {s.name}" for s in c.services.list(filters=label)]
-        found += [f"network {n.name}" for n in c.networks.list(filters=label)]
-        found += [f"secret {s.name}" for s in c.secrets.list(filters=label)]
-        found += [f"config {x.name}" for x in c.configs.list(filters=label)]
+
+        def ours(obj: Any, name: str) -> bool:
+            labels = obj.attrs.get("Labels") or obj.attrs.get("Spec", {}).get("Labels")
+            return name.lstrip("/").startswith(f"{self.name}_") or (
+                (labels or {}).get(NAMESPACE) == self.name
+            )
+
+        found = [f"service {s.name}" for s in c.services.list() if ours(s, s.name)]
+        found += [f"network {n.name}" for n in c.networks.list() if ours(n, n.name)]
+        found += [f"secret {s.name}" for s in c.secrets.list() if ours(s, s.name)]
+        found += [f"config {x.name}" for x in c.configs.list() if ours(x, x.name)]
         found += [
-            f"container {x.name}" for x in c.containers.list(all=True, filters=label)
+            f"container {x.name}"
+            for x in c.containers.list(all=True)
+            if x.name.startswith(f"{self.name}_")
+            or x.labels.get(NAMESPACE) == self.name
         ]
-        found += [f"volume {v.name}" for v in c.volumes.list(filters=label)]
+        found += [f"volume {v.name}" for v in c.volumes.list() if ours(v, v.name)]
         return found
 
 

@@ -293,12 +293,12 @@ def _service_state(engine: SwarmEngine, name: str) -> _State:
 
 
 def failing_tasks(tasks: list[dict[str, Any]], limit: int = 3) -> str:
-    """The latest failed or rejected tasks' errors, as text for a message."""
-    bad = [
-        t
-        for t in tasks
-        if (t.get("Status") or {}).get("State") in ("failed", "rejected")
-    ]
+    """The latest failed or rejected tasks' errors, as text for a message.
+
+    A task the scheduler cannot place stays ``pending`` with the reason in its
+    error (``no suitable node ...``); those count too.
+    """
+    bad = [t for t in tasks if _failing(t)]
     bad.sort(key=lambda t: str(t.get("UpdatedAt", "")), reverse=True)
     notes = [
         f"task {str(t.get('ID', ''))[:12]} {t['Status'].get('State')}: "
@@ -306,6 +306,17 @@ def failing_tasks(tasks: list[dict[str, Any]], limit: int = 3) -> str:
         for t in bad[:limit]
     ]
     return "" if not notes else " (" + "; ".join(notes) + ")"
+
+
+def _failing(task: Mapping[str, Any]) -> bool:
+    status: Mapping[str, Any] = task.get("Status") or {}
+    if status.get("State") in ("failed", "rejected"):
+        return True
+    return (
+        status.get("State") == "pending"
+        and task.get("DesiredState") == "running"
+        and bool(status.get("Err"))
+    )
 
 
 def _report(

@@ -61,7 +61,8 @@ def build_swarm_desired(project: Project, only: Iterable[str] = ()) -> SwarmDesi
         for key in keys
     }
     for warning in warnings:
-        log.warning("%s", warning)
+        # The plan carries them to the user; this is for the debug log.
+        log.debug("%s", warning)
     return SwarmDesired(
         project.name, services, networks, secrets, configs, tuple(warnings)
     )

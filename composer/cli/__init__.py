@@ -1,7 +1,8 @@
 """Command-line interface: typer commands and rich rendering; the only layer
-that prints.  Every command module registers itself on ``app`` when imported
-(``import_commands``); ``main`` imports only the module of the command that
-runs.
+that prints.  Every command module registers itself on ``composer.cli.app``'s
+``app`` when imported (``import_commands``); ``main`` imports only the module
+of the command that runs, and runs a plain ``up`` without typer at all
+(``composer.cli.fast``).
 
 Start-up time matters (``composer config`` should feel instant), so command
 modules import the engine, gitops, watch and target packages and rich's
@@ -17,13 +18,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-import click
-
-from composer.cli.app import app
-from composer.cli.lazy import lazy_group
 from composer.errors import ComposerError, ExitCode
 
-__all__ = ["COMMANDS", "app", "command_name", "import_commands", "main"]
+__all__ = ["COMMANDS", "command_name", "import_commands", "main"]
 
 #: The module defining each command, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -103,23 +100,41 @@ def import_commands(name: str | None = None) -> None:
 
 def main() -> None:
     """Entry point of the ``composer`` script; maps outcomes to exit codes."""
+    from composer.cli.fast import fast_up
+
     level = os.environ.get("COMPOSER_LOG", "WARNING").upper()
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        quick = fast_up(sys.argv[1:])
+        if quick is not None:
+            quick()
+        else:
+            _typer_main()
+    except ComposerError as exc:
+        # Diagnostics say "error C123" themselves; a plain message needs a word.
+        text = exc.render() if exc.diagnostics else f"error: {exc.render()}"
+        sys.stderr.write(text + "\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(0)
+
+
+def _typer_main() -> None:
+    """Let typer read the command line and run the command."""
+    import click
+
+    from composer.cli.app import app
+    from composer.cli.lazy import lazy_group
+
     try:
         # Without standalone mode click returns a typer.Exit's code instead.
         import_commands(command_name(sys.argv[1:]))
         result = lazy_group(app)(standalone_mode=False)
         if isinstance(result, int) and result:
             sys.exit(result)
-    except ComposerError as exc:
-        # Diagnostics say "error C123" themselves; a plain message needs a word.
-        text = exc.render() if exc.diagnostics else f"error: {exc.render()}"
-        sys.stderr.write(text + "\n")
-        sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        sys.stderr.write("interrupted\n")
-        sys.exit(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
@@ -127,4 +142,3 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    sys.exit(0)

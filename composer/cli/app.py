@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from composer import __version__
+from composer.cli.context import GlobalOptions as GlobalOptions  # re-exported
 from composer.cli.lazy import LazyGroup
-from composer.spec.project import LoadOptions
 
 app = typer.Typer(
     name="composer",
@@ -21,35 +19,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-@dataclass(frozen=True)
-class GlobalOptions:
-    """Options given before the subcommand, as with Docker Compose."""
-
-    files: tuple[str, ...] = ()
-    project_name: str | None = None
-    project_directory: str | None = None
-    env_files: tuple[str, ...] = ()
-    profiles: tuple[str, ...] = ()
-    progress: str = "auto"
-    parallel: int | None = None
-
-    def load_options(
-        self, services: tuple[str, ...] = (), interpolate: bool = True
-    ) -> LoadOptions:
-        """The loader's options for this invocation."""
-        return LoadOptions(
-            files=self.files,
-            project_name=self.project_name,
-            project_directory=self.project_directory,
-            env_files=self.env_files,
-            profiles=self.profiles,
-            services=services,
-            interpolate=interpolate,
-            environ=dict(os.environ),
-            cwd=os.getcwd(),
-        )
 
 
 def global_options(ctx: typer.Context) -> GlobalOptions:

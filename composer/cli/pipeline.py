@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from composer.cli.app import GlobalOptions
+from composer.cli.context import GlobalOptions
 from composer.engine.observe import Actual, observe
 from composer.errors import ConfigError
 from composer.graph import Desired, GraphOptions, build_desired

@@ -32,10 +32,10 @@ from composer.cli.options import (
     Timeout,
 )
 from composer.cli.pipeline import hasher, load, parse_scale, prepare, target_of
-from composer.cli.text import container_lines, write_lines
+from composer.cli.up_flow import UpRequest, run_up
 from composer.cli.watch_cmds import run_watch, watch_options
 from composer.engine import LOCK_TIMEOUT
-from composer.errors import ApplyError, ExitCode
+from composer.errors import ExitCode
 from composer.plan import DownOptions, PlanOptions, plan, plan_down
 
 if TYPE_CHECKING:
@@ -95,100 +95,24 @@ def up(
     target: Target = None,
 ) -> None:
     """Plan, print the plan, and apply it."""
-    opts = global_options(ctx)
     if force_recreate and no_recreate:
         raise typer.BadParameter("--force-recreate and --no-recreate conflict")
-    project = load(opts, tuple(services or ()))
-    if _swarm(project, target):
-        from composer.cli.swarm_cmds import SwarmRequest, swarm_up
-
-        swarm_up(
-            project,
-            SwarmRequest(
-                tuple(services or ()),
-                remove_orphans,
-                wait,
-                wait_timeout,
-                lock_timeout,
-                show_values,
-            ),
-            opts,
-        )
-        return
-    state = prepare(opts, tuple(services or ()), parse_scale(scale), no_deps, project)
-    compose_hash = hasher()
-    plan_options = PlanOptions(
-        force_recreate,
-        no_recreate,
-        remove_orphans,
-        compose_hash,
-        image_options(build, no_build, pull),
+    request = UpRequest(
+        services=tuple(services or ()),
+        force_recreate=force_recreate,
+        no_recreate=no_recreate,
+        no_deps=no_deps,
+        scale=parse_scale(scale),
+        remove_orphans=remove_orphans,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        images=image_options(build, no_build, pull),
+        show_values=show_values,
+        target=target,
     )
-    the_plan = plan(state.desired, state.actual, plan_options)
-    if the_plan.empty and not (the_plan.problems or the_plan.warnings or wait):
-        # Nothing to mask, show in colour or apply: the quick, rich-free answer.
-        wanted = state.desired.services
-        write_lines(
-            [
-                f"project {the_plan.project}: no changes",
-                *container_lines(
-                    c
-                    for c in state.actual.containers
-                    if c.service in wanted and not c.oneoff
-                ),
-            ]
-        )
-        if watch:
-            run_watch(ctx, watch_options(ctx, lock_timeout))
-        return
-    from composer.cli.render import (
-        blocked,
-        render_containers,
-        render_plan,
-        render_warnings,
-    )
-    from composer.gitops.masking import mask_plan, secrets_of
-
-    shown = mask_plan(the_plan, secrets_of(state.project), show_values)
-    if the_plan.problems:  # said once, by the error; no plan that cannot run
-        render_warnings(shown, _console(stderr=True))
-        raise ApplyError(blocked(shown))
-    console = _console()
-    render_plan(shown, console)
-    if the_plan.empty and not wait:
-        wanted = state.desired.services
-        render_containers(
-            (
-                c
-                for c in state.actual.containers
-                if c.service in wanted and not c.oneoff
-            ),
-            console,
-        )
-        if watch:
-            run_watch(ctx, watch_options(ctx, lock_timeout))
-        return
-    from composer.engine.apply import ApplyOptions  # the Docker SDK comes with it
-    from composer.watch.converge import up_locked
-
-    reporter, scope = _progress(ctx, console)
-    with scope:
-        up_locked(  # under the project's lease, on freshly observed state
-            state.engine,
-            state.desired,
-            the_plan,
-            plan_options,
-            ApplyOptions(
-                parallel=opts.parallel or 0,
-                stop_timeout=timeout,
-                wait=wait,
-                wait_timeout=wait_timeout,
-                hasher=compose_hash,
-            ),
-            reporter,
-            lock_timeout,
-        )
-    if watch:
+    if run_up(global_options(ctx), request) and watch:
         run_watch(ctx, watch_options(ctx, lock_timeout))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from composer.cli.app import GlobalOptions
+from composer.cli.context import GlobalOptions
 from composer.cli.pipeline import TARGETS, target_of  # noqa: F401
 from composer.cli.render import plan_json, render_plan
 from composer.errors import ApplyError, ExitCode

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from composer.cli.app import GlobalOptions, app, global_options
+from composer.cli.app import app, global_options
+from composer.cli.context import GlobalOptions
 from composer.cli.options import (
     LockTimeout,
     OutputFormat,

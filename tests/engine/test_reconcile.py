@@ -20,7 +20,8 @@ from reconcile_support import (  # noqa: F401
 from typer.testing import CliRunner
 
 import composer.cli.pipeline as pipeline
-from composer.cli import app, import_commands
+from composer.cli import import_commands
+from composer.cli.app import app
 from composer.engine.client import Engine
 from composer.engine.observe import observe
 

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from composer.cli import COMMANDS, app, command_name, import_commands
+from composer.cli import COMMANDS, command_name, import_commands
+from composer.cli.app import app
 
 
 def test_the_table_names_every_command_and_its_module() -> None:

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from composer.cli import app, import_commands
+from composer.cli import import_commands
+from composer.cli.app import app
 
 import_commands()  # every command on app, as the CLI has them
 

@@ -9,12 +9,16 @@ index) are pushed through the registry API by the tests themselves.
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
 import json
 import os
 import re
 import socket
 import subprocess
+import threading
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,7 +160,7 @@ def test_a_cached_digest_needs_no_registry(
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("the registry was asked")
 
-    monkeypatch.setattr(oci, "_Client", no_network)
+    monkeypatch.setattr(oci, "RegistryClient", no_network)
     project = ws.load(f"{ref}@sha256:{digest}")
     assert set(project.services) == {"api", "web"}
     cached = ws.cache / "composer" / "oci" / digest / "compose.yaml"
@@ -321,3 +325,77 @@ def test_paths_in_messages_are_the_include_paths(ws: Workspace) -> None:
     path = f"oci://127.0.0.1:{_closed_port()}/x/stack:v1"
     diag = ws.error(path)
     assert re.search(rf"cannot include {re.escape(path)}: ", diag.message)
+
+
+class _TokenFront(http.server.BaseHTTPRequestHandler):
+    """A registry front that wants a bearer token, then forwards to the registry."""
+
+    registry: LocalRegistry
+    token = "t0k3n"
+    grant = "t0k3n"
+    scopes: list[str]
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/token":
+            query = urllib.parse.parse_qs(url.query)
+            self.scopes.append(query["scope"][0] + " " + query["service"][0])
+            self._answer(200, json.dumps({"token": self.grant}).encode(), {})
+            return
+        if self.headers.get("Authorization") != f"Bearer {self.token}":
+            port = self.server.server_address[1]
+            challenge = (
+                f'Bearer realm="http://127.0.0.1:{port}/token",service="front",'
+                'scope="repository:x:pull"'
+            )
+            self._answer(401, b"{}", {"WWW-Authenticate": challenge})
+            return
+        request = urllib.request.Request(
+            self.registry.url(self.path), headers={"Accept": self.headers["Accept"]}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            kept = ("Content-Type", "Docker-Content-Digest")
+            headers = {k: answer.headers[k] for k in kept if answer.headers[k]}
+            self._answer(answer.status, answer.read(), headers)
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test reads what it needs from ``scopes``."""
+
+
+@pytest.fixture
+def front(registry: LocalRegistry) -> Iterator[tuple[str, type[_TokenFront]]]:
+    """A token-protected front of the registry: its host and its handler class."""
+    handler = type("Front", (_TokenFront,), {"registry": registry, "scopes": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def test_bearer_token_asked_for_and_refused(
+    ws: Workspace, reference: Path, front: tuple[str, type[_TokenFront]]
+) -> None:
+    """A 401 with a bearer challenge gets a token for the repository's pull scope."""
+    host, handler = front
+    ref = ws.publish(reference, "one", ("compose.yaml", BASE))
+    behind = ref.replace(ws.registry.host, host)
+    assert set(ws.load(behind).services) == {"api", "web"}
+    assert handler.scopes == [f"repository:{ws.namespace}/one:pull front"]
+
+    handler.grant = "wrong"
+    diag = ws.error(behind.replace(":v1", ":v2"))
+    assert diag.code == "C176"
+    assert f"registry {host} refused access to {ws.namespace}/one (HTTP 401)" in (
+        diag.message
+    )

@@ -11,12 +11,19 @@ Measures, against the local Docker engine with ``busybox:local``:
    reload of the files;
 3. the idle watcher's CPU use and resident memory (target: at most 80 MB).
 
+Neither Docker Compose has a loop that reconciles a Compose file: v2's
+``watch`` follows ``develop.watch`` rules only and v1 has none.  The nearest
+figure of theirs, printed beside the no-op pass, is a no-op ``up -d`` of the
+same 100 services, each tool with its own project (``--no-references`` skips
+it).
+
 This is a benchmark, not a test: it asserts nothing.  Each run uses its own
 project name and removes what it made by label.
 
 Usage::
 
     .venv/bin/python bench/bench_watch.py [--runs R] [--services N] [--idle S]
+        [--noop-services N] [--no-references] [--skip-latency]
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSER = str(ROOT / ".venv" / "bin" / "composer")
 LABEL = "com.docker.compose.project"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def project_yaml(name: str, services: int, value: int) -> str:
@@ -202,16 +210,18 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
         loop.run_pass(["warm-up"], initial=True)
         compose = str(workdir / "compose.yaml")
         for label, files in (("drift (observe + plan)", set()), ("reload", {compose})):
-            times = []
+            times, cpu = [], []
             for _ in range(runs):
-                began = time.perf_counter()
+                began, cpu_began = time.perf_counter(), time.process_time()
                 result = loop.run_pass(["bench"], set(files))
                 times.append(time.perf_counter() - began)
+                cpu.append(time.process_time() - cpu_began)
                 assert result.plan is not None and result.plan.empty
             print(
                 f"no-op pass at {services} services, {label}: median "
-                f"{statistics.median(times) * 1000:.1f} ms over {runs} "
-                "(target <= 20 ms)"
+                f"{statistics.median(times) * 1000:.1f} ms wall (min "
+                f"{min(times) * 1000:.1f}), {statistics.median(cpu) * 1000:.1f} ms "
+                f"CPU over {runs} (target <= 20 ms)"
             )
         observed = []
         for _ in range(runs):
@@ -227,6 +237,30 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
         cleanup(name)
 
 
+def reference_noop(services: int, runs: int) -> None:
+    """No-op ``up -d`` of Docker Compose v2 and v1, each on its own project."""
+    from bench_up import V1, compose_file, compose_v2, run
+
+    tools = {"compose-v2": [compose_v2()]}
+    if Path(V1).exists():
+        tools["compose-v1"] = [V1]
+    for name, tool in tools.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            cwd = Path(tmp)
+            project = f"bw{name.replace('-', '')}{uuid.uuid4().hex[:6]}"
+            (cwd / "compose.yaml").write_text(compose_file(services, "a"))
+            try:
+                run(tool, cwd, project, "up", "-d")
+                times = [run(tool, cwd, project, "up", "-d") for _ in range(runs)]
+            finally:
+                run(tool, cwd, project, "down", "-t", "0")
+        print(
+            f"  reference: {name} no-op up -d at {services} services: median "
+            f"{statistics.median(w for w, _ in times) * 1000:.0f} ms wall, "
+            f"{statistics.median(c for _, c in times) * 1000:.0f} ms CPU"
+        )
+
+
 def main() -> None:
     """Run the three measurements."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -234,11 +268,18 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--noop-services", type=int, default=100)
     parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--no-references", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        latency(Path(tmp), args.services, args.runs, args.idle)
+    print(f"load average: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    if not args.skip_latency:
+        with tempfile.TemporaryDirectory() as tmp:
+            latency(Path(tmp), args.services, args.runs, args.idle)
     with tempfile.TemporaryDirectory() as tmp:
         noop_pass(Path(tmp), args.noop_services, args.runs * 4)
+    if not args.no_references:
+        reference_noop(args.noop_services, args.runs)
+    print(f"load average: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

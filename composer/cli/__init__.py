@@ -1,8 +1,8 @@
 """Command-line interface: typer commands and rich rendering; the only layer
 that prints.  Every command module registers itself on ``composer.cli.app``'s
 ``app`` when imported (``import_commands``); ``main`` imports only the module
-of the command that runs, and runs a plain ``up`` without typer at all
-(``composer.cli.fast``).
+of the command that runs, and runs a plain ``up`` or ``config -q`` without
+typer at all (``composer.cli.fast``).
 
 Start-up time matters (``composer config`` should feel instant), so command
 modules import the engine, gitops, watch and target packages and rich's
@@ -100,12 +100,12 @@ def import_commands(name: str | None = None) -> None:
 
 def main() -> None:
     """Entry point of the ``composer`` script; maps outcomes to exit codes."""
-    from composer.cli.fast import fast_up
+    from composer.cli.fast import fast_call
 
     level = os.environ.get("COMPOSER_LOG", "WARNING").upper()
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        quick = fast_up(sys.argv[1:])
+        quick = fast_call(sys.argv[1:])
         if quick is not None:
             quick()
         else:

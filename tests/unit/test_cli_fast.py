@@ -1,4 +1,4 @@
-"""The quick `up` path reads a command line exactly as typer does, or declines."""
+"""The quick path reads `up` and `config -q` exactly as typer does, or declines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import composer.cli.reconcile_cmds as reconcile_cmds
 import composer.cli.up_flow as up_flow
 from composer.cli import import_commands
 from composer.cli.app import app
-from composer.cli.fast import fast_up
+from composer.cli.fast import fast_call
 from composer.plan.images import BuildMode
 
 ACCEPTED = [
@@ -41,6 +41,16 @@ DECLINED = [
     ["-p", "shop"],
     ["--nope", "up"],
     ["up", "-p", "shop"],
+    ["config"],
+    ["config", "--format", "json", "-q"],
+    ["config", "-q", "--services"],
+    ["config", "-d"],
+    ["up", "-q"],
+]
+CONFIG = [
+    ["config", "-q"],
+    ["-p", "shop", "config", "--quiet", "web", "-q"],
+    ["-f", "a.yml", "--env-file=x.env", "--profile", "dev", "config", "-q", "db"],
 ]
 
 
@@ -60,7 +70,7 @@ def test_the_quick_path_reads_what_typer_reads(
     argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     quick = _recorded(monkeypatch, up_flow)
-    run = fast_up(argv)
+    run = fast_call(argv)
     assert run is not None
     run()
     import_commands("up")
@@ -76,4 +86,33 @@ def test_the_quick_path_reads_what_typer_reads(
 
 @pytest.mark.parametrize("argv", DECLINED)
 def test_anything_else_is_left_to_typer(argv: list[str]) -> None:
-    assert fast_up(argv) is None
+    assert fast_call(argv) is None
+
+
+class _Loaded:
+    warnings = ()
+
+
+@pytest.mark.parametrize("argv", CONFIG)
+def test_config_quiet_loads_what_typer_loads(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import composer.cli.config_cmd as config_cmd
+    import composer.spec
+
+    loaded: list[Any] = []
+
+    def load(options: Any) -> _Loaded:
+        loaded.append(options)
+        return _Loaded()
+
+    monkeypatch.setattr(composer.spec, "load_project", load)
+    monkeypatch.setattr(config_cmd, "load_project", load)
+    run = fast_call(argv)
+    assert run is not None
+    run()
+    import_commands("config")
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert len(loaded) == 2
+    assert loaded[0] == loaded[1]

@@ -87,7 +87,7 @@ def test_push_then_pull_quiet_and_ignored_failures(
     registry: LocalRegistry,
     docker_client: docker.DockerClient,
 ) -> None:
-    """`push` uploads a service's image; `pull` brings it back, quietly too."""
+    """`push` uploads a service's image; `pull` and `up` bring it back."""
     dep = pushed
     app = _name(registry, dep, "app:1")
     registry_images.append(app)
@@ -130,7 +130,9 @@ services:
     assert "Service app  Pulled" in ignored.stderr
     docker_client.images.get(app)
 
-    dep.up()
+    docker_client.images.remove(app)
+    up = dep.up()
+    assert f"Image {app}  Pulled" in up.stderr, up.stderr
     dep.assert_converged()
 
 

@@ -3,9 +3,10 @@
 It runs in a network namespace of its own (``unshare --net``): whatever it
 does to network interfaces stays there.  On the host's, a second dockerd
 deleted the shared engine's ``docker0`` (with ``--bridge=none``, and when
-restarted with ``--bridge`` naming a bridge of its own).  It keeps its data, state, socket and configuration
-in a directory of its own and writes no iptables rules.  It needs root (or
-``sudo -n``), as the shared engine does, and ``unshare`` and ``ip``.
+restarted with ``--bridge`` naming a bridge of its own).  It keeps its data,
+state, socket and configuration in a directory of its own and writes no
+iptables rules.  It needs root (or ``sudo -n``), as the shared engine does,
+and ``unshare`` (util-linux).
 """
 
 from __future__ import annotations
@@ -64,9 +65,7 @@ class PrivateEngine:
             "--iptables=false",
             "--ip6tables=false",
         ]
-        script = 'ip link set lo up && exec "$@"'
-        args = [*_root_prefix(), "unshare", "--net", "sh", "-c", script, "sh"]
-        args += dockerd_args
+        args = [*_root_prefix(), "unshare", "--net", *dockerd_args]
         with self.log.open("ab") as out:
             proc = subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -94,12 +95,50 @@ def parse_scale(values: list[str] | None) -> dict[str, int]:
     return out
 
 
+class EarlyObserve:
+    """Observe a project named on the command line while its files load.
+
+    Observing mostly waits for the engine's answers, and loading mostly
+    computes; with ``-p`` the name is known before the files are read, so the
+    four list requests run in a thread meanwhile.  ``prepare`` uses the result
+    only for a project of that very name.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._done: tuple[Engine, Actual] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="observe", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            engine = connect()
+            self._done = engine, observe(engine, self.name)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> tuple[Engine, Actual]:
+        """The engine and the observed state; the thread's error if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._done is not None
+        return self._done
+
+
+def observe_early(options: GlobalOptions) -> EarlyObserve | None:
+    """Start observing the project ``-p`` names, if it names one."""
+    return EarlyObserve(options.project_name) if options.project_name else None
+
+
 def prepare(
     options: GlobalOptions,
     services: tuple[str, ...] = (),
     scale: Mapping[str, int] | None = None,
     no_deps: bool = False,
     project: Project | None = None,
+    early: EarlyObserve | None = None,
 ) -> State:
     """Load (unless given), build the desired state, connect and observe."""
     project = project or load(options, services)
@@ -108,6 +147,9 @@ def prepare(
         if name not in project.services:
             raise ConfigError(f"--scale: no such service: {name}")
     desired = build_desired(project, GraphOptions(services, scale, no_deps))
-    engine = connect()
-    actual = observe(engine, project.name)
+    if early is not None and early.name == project.name:
+        engine, actual = early.result()
+    else:
+        engine = connect()
+        actual = observe(engine, project.name)
     return State(project, desired, engine, actual)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.cli.context import GlobalOptions
-from composer.cli.pipeline import hasher, load, prepare, target_of
+from composer.cli.pipeline import hasher, load, observe_early, prepare, target_of
 from composer.cli.text import container_lines, write_lines
 from composer.engine import LOCK_TIMEOUT
 from composer.errors import ApplyError
@@ -55,6 +55,7 @@ def progress_scope(progress: str) -> tuple[Any, AbstractContextManager[Any]]:
 
 def run_up(opts: GlobalOptions, request: UpRequest) -> bool:
     """Plan, print the plan, apply it; False when a swarm target took it."""
+    early = observe_early(opts)
     project = load(opts, request.services)
     if target_of(project, request.target) == "swarm":
         from composer.cli.swarm_cmds import SwarmRequest, swarm_up
@@ -73,7 +74,7 @@ def run_up(opts: GlobalOptions, request: UpRequest) -> bool:
         )
         return False
     state = prepare(
-        opts, request.services, request.scale, request.no_deps, project=project
+        opts, request.services, request.scale, request.no_deps, project, early
     )
     compose_hash = hasher()
     plan_options = PlanOptions(

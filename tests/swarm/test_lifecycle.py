@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 
 from swarm.conftest import SwarmProject
+from swarm.tasks import running
 
 BASIC = """
 x-composer:
@@ -79,4 +81,56 @@ def test_up_diff_down(swarm_project: SwarmProject) -> None:
     assert len(running) == 2
 
     p.run("down", "--volumes")
+    assert p.leftovers() == []
+
+
+ROLLING = """
+x-composer:
+  target: swarm
+services:
+  app:
+    image: composer-test/busybox:latest
+    command: @CMD@
+    stop_grace_period: 1s
+    deploy:
+      replicas: 2
+      update_config: {parallelism: 1, failure_action: rollback, monitor: 5s}
+      rollback_config: {parallelism: 2}
+"""
+SLEEP = '["sleep", "3600"]'
+CRASH = '["sh", "-c", "echo starting; exit 3"]'
+ROLLED_BACK_WITHIN = 180.0
+
+
+def test_failed_update_rolls_back_and_is_reported(swarm_project: SwarmProject) -> None:
+    """An update whose tasks fail rolls back; ``up --wait`` fails naming the error.
+
+    The swarm is left on the previous spec: the file still asks for the
+    change (``diff --exit-code`` is 2) until it is put back (then 0).
+    """
+    p = swarm_project
+    app = f"{p.name}_app"
+    p.write(ROLLING.replace("@CMD@", SLEEP))
+    p.run("up", "--wait", "--wait-timeout", "120")
+    p.run("diff", "--exit-code")
+
+    p.write(ROLLING.replace("@CMD@", CRASH))
+    failed = p.run("up", "--wait", "--wait-timeout", "180", code=1)
+    assert f"service {app}: update" in failed.stderr, failed.stderr
+    assert "non-zero exit (3)" in failed.stderr, failed.stderr
+
+    deadline = time.monotonic() + ROLLED_BACK_WITHIN
+    while (p.services()[app].attrs.get("UpdateStatus") or {}).get(
+        "State"
+    ) != "rollback_completed":
+        assert time.monotonic() < deadline, p.services()[app].attrs["UpdateStatus"]
+        time.sleep(1)
+    spec = p.services()[app].attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert spec["Args"] == ["sleep", "3600"]
+    assert len(running(p.services()[app])) == 2
+    p.run("diff", "--exit-code", code=2)
+
+    p.write(ROLLING.replace("@CMD@", SLEEP))
+    p.run("diff", "--exit-code")
+    p.run("down")
     assert p.leftovers() == []

@@ -11,6 +11,7 @@ import pytest
 from composer.errors import ConfigError
 from composer.plan.model import Action, Kind
 from composer.spec.project import Project
+from composer.targets.swarm.apply import failing_tasks
 from composer.targets.swarm.desired import build_swarm_desired
 from composer.targets.swarm.model import (
     NAMESPACE_LABEL,
@@ -361,3 +362,23 @@ def test_unsupported_keys_warn(tmp_path: Path) -> None:
     warnings = build_swarm_desired(project).warnings
     assert "services.web.privileged: not supported by swarm, ignored" in warnings
     assert any("depends_on" in w for w in warnings)
+
+
+def test_waiting_reports_failed_and_unplaceable_tasks() -> None:
+    """Failed and rejected tasks, and pending ones the scheduler explains, count."""
+    tasks = [
+        {"ID": "a" * 25, "DesiredState": "shutdown", "UpdatedAt": "2",
+         "Status": {"State": "failed", "Err": "task: non-zero exit (3)"}},
+        {"ID": "b" * 25, "DesiredState": "running", "UpdatedAt": "3",
+         "Status": {"State": "pending", "Err": "no suitable node (1 node)"}},
+        {"ID": "c" * 25, "DesiredState": "running", "UpdatedAt": "4",
+         "Status": {"State": "pending"}},
+        {"ID": "d" * 25, "DesiredState": "running", "UpdatedAt": "5",
+         "Status": {"State": "running"}},
+    ]  # fmt: skip
+    text = failing_tasks(tasks)
+    assert text == (
+        f" (task {'b' * 12} pending: no suitable node (1 node); "
+        f"task {'a' * 12} failed: task: non-zero exit (3))"
+    )
+    assert failing_tasks(tasks[2:]) == ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Annotated, Any
@@ -120,7 +121,7 @@ def apply_cmd(
     from composer.cli.progress import make_reporter
     from composer.cli.render import blocked, make_console, render_plan
     from composer.engine.apply import ApplyOptions
-    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.gitops.masking import mask_plan, masked_reporter, secrets_of
     from composer.gitops.saved import (
         SavedOptions,
         check,
@@ -172,7 +173,7 @@ def apply_cmd(
             the_plan,
             plan_options,
             ApplyOptions(parallel=opts.parallel or 0, hasher=plan_options.hasher),
-            reporter,
+            masked_reporter(reporter, secrets, show_values),
             lock_timeout,
             verify,
         )
@@ -188,11 +189,12 @@ class ConsoleSync:
         self.apply_reporter = apply_reporter
         self.on_change = on_change
 
-    def planned(self, commit: str, plan: Plan) -> None:
-        """Print the plan for a commit."""
+    def planned(self, commit: str, plan: Plan, drift: bool = False) -> None:
+        """Print the plan for a commit (or for healing drift from it)."""
         from composer.cli.render import render_plan
 
-        self.console.print(f"commit {commit[:12]}: applying", highlight=False)
+        doing = "engine drift, converging" if drift else "applying"
+        self.console.print(f"commit {commit[:12]}: {doing}", highlight=False)
         render_plan(plan, self.console)
 
     def result(self, result: SyncResult) -> None:
@@ -203,6 +205,8 @@ class ConsoleSync:
 
         when = time.strftime("%H:%M:%S")
         line = f"[{when}] commit {result.commit[:12]}: {result.status}"
+        if result.trigger == "drift":
+            line += " (engine drift)"
         if result.deployed and result.deployed != result.commit:
             line += f" (commit {result.deployed[:12]} stays deployed)"
         self.console.print(escape(line), highlight=False)
@@ -273,8 +277,10 @@ def sync_cmd(
 
     from composer.cli.progress import make_reporter
     from composer.cli.render import make_console
+    from composer.cli.watch_cmds import stop_on_signals
     from composer.engine.apply import ApplyOptions
     from composer.engine.client import Engine
+    from composer.gitops.follow import Follower, FollowOptions
     from composer.gitops.git import Checkout
     from composer.gitops.sync import Syncer, SyncOptions
 
@@ -294,8 +300,9 @@ def sync_cmd(
         options = dataclasses.replace(opts.load_options(), cwd=directory)
         return load_project(options)
 
+    engine = Engine()
     syncer = Syncer(
-        Engine(),
+        engine,
         checkout,
         load_dir,
         ConsoleSync(console, apply_reporter, on_change),
@@ -312,10 +319,15 @@ def sync_cmd(
     )
     if once:
         raise typer.Exit(_EXIT[syncer.iterate().status])
-    while True:
-        try:
-            syncer.iterate()
-        except ComposerError as exc:
-            # A fetch or the engine failing once must not end the follower.
-            errors.print(f"[red]{escape(exc.render())}[/]; retrying in {interval}")
-        time.sleep(seconds)
+
+    def retry_later(exc: ComposerError) -> None:
+        errors.print(f"[red]{escape(exc.render())}[/]; retrying in {interval}")
+
+    follower = Follower(engine, syncer, FollowOptions(interval=seconds), retry_later)
+    stop = threading.Event()
+    restore = stop_on_signals(stop)
+    try:
+        follower.run(stop)
+    finally:
+        restore()
+    raise typer.Exit(ExitCode.INTERRUPTED)

@@ -13,6 +13,7 @@ import typer
 from composer.cli.app import app, global_options
 from composer.cli.options import (
     Services,
+    ShowValues,
 )
 from composer.cli.pipeline import load
 from composer.engine.labels import ONEOFF, SERVICE
@@ -118,6 +119,7 @@ def build(
         typer.Option("--build-arg", help="KEY=VALUE build argument (repeatable)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No output.")] = False,
+    show_values: ShowValues = False,
 ) -> None:
     """Build (or rebuild) the images of services that have `build:`.
 
@@ -126,16 +128,19 @@ def build(
     """
     from composer.engine.client import Engine
     from composer.engine.images import build_image, build_request
+    from composer.gitops.masking import masked_reporter, secrets_of
 
-    desired = _desired(ctx, tuple(services or ()))
+    project = load(global_options(ctx), tuple(services or ()))
+    desired = build_desired(project, GraphOptions(tuple(services or ()), no_deps=True))
     args = _build_args(build_arg)
     engine = Engine()
-    with _reporting(ctx) as reporter:
+    with _reporting(ctx) as shown:
+        reporter = masked_reporter(shown, secrets_of(project), show_values)
         for node in _chosen(desired, tuple(services or ())):
             if "build" not in node.definition:
                 continue
             request = build_request(desired, node, no_cache, pull, args)
-            image_id = build_image(engine, request, reporter)
+            image_id = build_image(engine, request, None if quiet else reporter)
             if not quiet:
                 sys.stderr.write(f"Service {node.name}  Built  {image_id[:19]}\n")
 

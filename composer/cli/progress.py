@@ -1,4 +1,9 @@
-"""Reporters that show apply's progress: rich live lines, plain, JSON, quiet."""
+"""Reporters that show apply's progress: rich live lines, plain, JSON, quiet.
+
+A build's output arrives as ``output`` events: plain prints each line after
+the service's name, JSON writes one event per line, and the live display
+shows the last few lines under the objects while the build runs.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from types import TracebackType
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
@@ -34,16 +40,24 @@ def _text(event: Event) -> str:
     return FAILED_TEXT if event.status is Status.FAILED else event.text
 
 
+#: Lines of build output the live display keeps under its objects.
+TAIL_LINES = 6
+
+
 class PlainReporter:
-    """One line per finished or failed step, no colour."""
+    """One line per finished or failed step and per output line, no colour."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.lock = threading.Lock()
 
     def event(self, event: Event) -> None:
-        """Write the event when it ends a step."""
-        if event.status in (Status.DONE, Status.FAILED):
+        """Write the event when it ends a step or is a line of output."""
+        if event.output:
+            with self.lock:
+                self.stream.write(f"{event.name}  | {event.text}\n")
+                self.stream.flush()
+        elif event.status in (Status.DONE, Status.FAILED):
             line = (
                 f"{event.kind.capitalize()} {event.name}  {_text(event)}  "
                 f"{event.elapsed:.1f}s\n"
@@ -69,6 +83,8 @@ class JsonReporter:
             "text": event.text,
             "elapsed": round(event.elapsed, 3),
         }
+        if event.output:
+            data["output"] = True
         with self.lock:
             self.stream.write(json.dumps(data) + "\n")
             self.stream.flush()
@@ -81,6 +97,7 @@ class LiveReporter:
         self.console = console
         self.lock = threading.Lock()
         self.rows: dict[tuple[str, str], tuple[Event, float]] = {}
+        self.tail: deque[tuple[str, str]] = deque(maxlen=TAIL_LINES)
         self.live = Live(console=console, refresh_per_second=8, transient=False)
 
     def __enter__(self) -> LiveReporter:
@@ -93,16 +110,29 @@ class LiveReporter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.tail.clear()
         self.live.update(self._table())
         self.live.__exit__(kind, exc, tb)
 
     def event(self, event: Event) -> None:
-        """Update the object's line."""
+        """Update the object's line, or the tail of build output."""
         with self.lock:
+            if event.output:
+                self.tail.append((event.name, event.text))
+                self.live.update(self._view())
+                return
+            if event.kind == "image" and event.status is not Status.WORKING:
+                self.tail.clear()  # the build ended; its tail has served
             key = (event.kind, event.name)
             began = self.rows.get(key, (event, time.monotonic()))[1]
             self.rows[key] = (event, began)
-            self.live.update(self._table())
+            self.live.update(self._view())
+
+    def _view(self) -> RenderableType:
+        if not self.tail:
+            return self._table()
+        lines = [f"[dim]  {escape(n)} | {escape(t)}[/]" for n, t in self.tail]
+        return Group(self._table(), *lines)
 
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 1))

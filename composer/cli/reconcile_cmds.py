@@ -113,7 +113,7 @@ def up(
         target=target,
     )
     if run_up(global_options(ctx), request) and watch:
-        run_watch(ctx, watch_options(ctx, lock_timeout))
+        run_watch(ctx, watch_options(ctx, lock_timeout, show_values))
 
 
 @app.command("diff")

@@ -98,9 +98,10 @@ def run_up(opts: GlobalOptions, request: UpRequest) -> bool:
         render_plan,
         render_warnings,
     )
-    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.gitops.masking import mask_plan, masked_reporter, secrets_of
 
-    shown = mask_plan(the_plan, secrets_of(state.project), request.show_values)
+    secrets = secrets_of(state.project)
+    shown = mask_plan(the_plan, secrets, request.show_values)
     if the_plan.problems:  # said once, by the error; no plan that cannot run
         render_warnings(shown, make_console(stderr=True))
         raise ApplyError(blocked(shown))
@@ -126,7 +127,7 @@ def run_up(opts: GlobalOptions, request: UpRequest) -> bool:
                 wait_timeout=request.wait_timeout,
                 hasher=compose_hash,
             ),
-            reporter,
+            masked_reporter(reporter, secrets, request.show_values),
             request.lock_timeout,
         )
     return True

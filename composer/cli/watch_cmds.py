@@ -25,6 +25,7 @@ from composer.cli.options import (
     LockTimeout,
     OutputFormat,
     RemoveOrphans,
+    ShowValues,
 )
 from composer.cli.pipeline import hasher
 from composer.engine import LOCK_TIMEOUT
@@ -56,13 +57,14 @@ class WatchSettings:
     lock_timeout: float = LOCK_TIMEOUT
     remove_orphans: bool = False
     watch_files: bool = True
+    show_values: bool = False
 
 
 def watch_options(
-    ctx: typer.Context, lock_timeout: float = LOCK_TIMEOUT
+    ctx: typer.Context, lock_timeout: float = LOCK_TIMEOUT, show_values: bool = False
 ) -> WatchSettings:
     """Default watch settings (for ``up --watch``)."""
-    return WatchSettings(lock_timeout=lock_timeout)
+    return WatchSettings(lock_timeout=lock_timeout, show_values=show_values)
 
 
 class ConsolePasses:
@@ -75,6 +77,8 @@ class ConsolePasses:
         self.mask: Callable[[Plan], Plan] | None = None
         #: The problems of the last plan shown, already printed as errors.
         self.blocked: tuple[str, ...] = ()
+        #: Hides secret values in free text (set once loaded).
+        self.scrub: Callable[[str], str] = str
 
     def started(self, number: int, reasons: Sequence[str]) -> None:
         """Print the pass header."""
@@ -88,7 +92,7 @@ class ConsolePasses:
         """Print the load error; nothing is changed."""
         from rich.markup import escape
 
-        self.console.print(f"[red]{escape(error.render())}[/]")
+        self.console.print(f"[red]{escape(self.scrub(error.render()))}[/]")
         self.console.print("[yellow]files are invalid: nothing changed[/]")
 
     def planned(self, plan: Plan) -> None:
@@ -102,7 +106,7 @@ class ConsolePasses:
         """Print a remark."""
         from rich.markup import escape
 
-        self.console.print(f"[yellow]{escape(text)}[/]")
+        self.console.print(f"[yellow]{escape(self.scrub(text))}[/]")
 
     def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
         """Print the outcome."""
@@ -113,7 +117,8 @@ class ConsolePasses:
         if error is not None and blocked and said:  # printed with the plan
             self.console.print("[red]pass failed: nothing was changed[/]")
         elif error is not None:
-            self.console.print(f"[red]pass failed: {escape(error.render())}[/]")
+            failed = self.scrub(error.render())
+            self.console.print(f"[red]pass failed: {escape(failed)}[/]")
         elif plan.empty:
             self.console.print(f"no changes ({elapsed:.2f}s)")
         else:
@@ -128,7 +133,7 @@ def _loader(opts: GlobalOptions) -> tuple[Project, Sources]:
     return project, project_sources(project, load_options)
 
 
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     """Make Ctrl-C and SIGTERM end the loop between engine calls.
 
     The first signal only sets ``stop``, so a pass in flight finishes and
@@ -160,7 +165,12 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
     from composer.cli.render import make_console
     from composer.engine.apply import ApplyOptions
     from composer.engine.client import Engine
-    from composer.gitops.masking import mask_plan, secrets_of
+    from composer.gitops.masking import (
+        CurrentSecrets,
+        MaskedReporter,
+        Secrets,
+        mask_plan,
+    )
     from composer.watch.loop import Loop, LoopOptions
 
     opts = global_options(ctx)
@@ -187,11 +197,15 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
             ),
         ),
     )
-    passes.mask = lambda p: (
-        mask_plan(p, secrets_of(loop.project)) if loop.project is not None else p
-    )
+    if settings.show_values:  # the planner flags secret names itself
+        passes.mask = lambda p: mask_plan(p, Secrets(), show_values=True)
+    else:
+        secrets = CurrentSecrets(lambda: loop.project)
+        passes.mask = lambda p: mask_plan(p, secrets())
+        passes.scrub = lambda text: secrets().scrub(text)
+        passes.apply_reporter = MaskedReporter(apply_reporter, secrets)
     stop = threading.Event()
-    restore = _stop_on_signals(stop)
+    restore = stop_on_signals(stop)
     try:
         result = loop.run(stop, once=once)
         interrupted = stop.is_set()
@@ -213,11 +227,13 @@ def watch(
     interval: Interval = 60.0,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,
     remove_orphans: RemoveOrphans = False,
+    show_values: ShowValues = False,
 ) -> None:
     """Apply the project, then re-apply on every file change and engine drift."""
-    run_watch(
-        ctx, WatchSettings(debounce, interval, lock_timeout, remove_orphans, True)
+    settings = WatchSettings(
+        debounce, interval, lock_timeout, remove_orphans, True, show_values
     )
+    run_watch(ctx, settings)
 
 
 @app.command("reconcile")
@@ -230,9 +246,12 @@ def reconcile(
     interval: Interval = 60.0,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,
     remove_orphans: RemoveOrphans = False,
+    show_values: ShowValues = False,
 ) -> None:
     """Keep the project converged against engine drift (no file watching)."""
-    settings = WatchSettings(debounce, interval, lock_timeout, remove_orphans, False)
+    settings = WatchSettings(
+        debounce, interval, lock_timeout, remove_orphans, False, show_values
+    )
     code = run_watch(ctx, settings, once=once)
     if once and code:
         raise typer.Exit(code)

@@ -1,6 +1,7 @@
 """Images: build through the engine's classic build API, pull, push, list.
 
-A build streams its output to the reporter line by line and labels the image
+A build streams its output to the reporter line by line (``output`` events
+named after the service) and labels the image
 with the digest of its build inputs (``composer.build-digest``), which is
 how a later plan knows the image is stale.  The engine (20.10, API 1.41)
 builds with the classic builder: BuildKit-only options are refused with a
@@ -202,7 +203,9 @@ def _consume(
             tail.append(line.rstrip())
             del tail[:-20]
             log.debug("build %s: %s", request.service, line.rstrip())
-            reporter.event(Event("image", request.image, Status.WORKING, line.strip()))
+            reporter.event(
+                Event("build", request.service, Status.WORKING, line.rstrip(), 0, True)
+            )
     aux = chunk.get("aux")
     if isinstance(aux, Mapping) and aux.get("ID"):
         return str(aux["ID"])

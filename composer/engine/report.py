@@ -18,13 +18,16 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """Progress of one step on one object."""
+    """Progress of one step on one object, or one line of a build's output."""
 
     kind: str
     name: str
     status: Status
     text: str
     elapsed: float = 0.0
+    #: ``text`` is a line a build printed (kind ``build``, name the service),
+    #: not a change of the step's state.
+    output: bool = False
 
 
 class Reporter(Protocol):

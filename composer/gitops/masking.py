@@ -1,9 +1,11 @@
 """Which values of a project are secret, and a plan with those values masked.
 
 Secret are: the contents of ``secrets`` files, every value read from an
-``env_file``, and variables whose names look secret (``*PASSWORD*``,
-``*TOKEN*``, ``*SECRET*``, ``*KEY*``).  A masked field still shows that it
-changed; only its values are hidden.
+``env_file``, and variables and build arguments whose names look secret
+(``*PASSWORD*``, ``*TOKEN*``, ``*SECRET*``, ``*KEY*``).  A masked field still
+shows that it changed; only its values are hidden.  Progress events (build
+output, engine errors) pass through ``MaskedReporter``, which hides the same
+values wherever they appear in a line.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from composer.engine.report import Event, Reporter
 from composer.errors import ConfigError
 from composer.plan.model import MASK, FieldDiff, Plan, Step, secret_name
 from composer.spec.dotenv import read_env_file
@@ -73,9 +76,14 @@ def secrets_of(project: Project) -> Secrets:
         values.update(v for v in found.values() if v)
     for service in project.services.values():
         env = service.get("environment") or {}
-        for key, value in env.items() if isinstance(env, Mapping) else ():
-            if secret_name(str(key)) and value:
-                values.add(str(value))
+        build = service.get("build")
+        args = build.get("args") if isinstance(build, Mapping) else None
+        for variables in (env, args or {}):
+            if not isinstance(variables, Mapping):
+                continue
+            for key, value in variables.items():
+                if secret_name(str(key)) and value:
+                    values.add(str(value))
     return Secrets(
         frozenset(names), frozenset(v for v in values if len(v) >= _MIN_VALUE)
     )
@@ -92,6 +100,52 @@ def mask_plan(plan: Plan, secrets: Secrets, show_values: bool = False) -> Plan:
         problems=tuple(secrets.scrub(p) for p in plan.problems),
         warnings=tuple(secrets.scrub(w) for w in plan.warnings),
     )
+
+
+class MaskedReporter:
+    """Passes progress events on with secret values hidden in their text.
+
+    ``secrets`` is asked for the current secrets at each event, so a loop can
+    follow the project as it is reloaded.
+    """
+
+    def __init__(self, inner: Reporter, secrets: Callable[[], Secrets]) -> None:
+        self.inner = inner
+        self.secrets = secrets
+
+    def event(self, event: Event) -> None:
+        """Scrub the event's text, then hand it on."""
+        text = self.secrets().scrub(event.text)
+        if text != event.text:
+            event = dataclasses.replace(event, text=text)
+        self.inner.event(event)
+
+
+def masked_reporter(
+    reporter: Reporter, secrets: Secrets, show_values: bool = False
+) -> Reporter:
+    """``reporter`` behind a MaskedReporter, unless values are to be shown."""
+    if show_values or not secrets.values:
+        return reporter
+    return MaskedReporter(reporter, lambda: secrets)
+
+
+class CurrentSecrets:
+    """The secrets of whatever project a loop holds now, collected once each."""
+
+    def __init__(self, current: Callable[[], Project | None]) -> None:
+        self.current = current
+        self._seen: tuple[Project, Secrets] | None = None
+
+    def __call__(self) -> Secrets:
+        """The secrets of the current project (none before the first load)."""
+        project = self.current()
+        if project is None:
+            return Secrets()
+        seen = self._seen
+        if seen is None or seen[0] is not project:
+            seen = self._seen = (project, secrets_of(project))
+        return seen[1]
 
 
 def _step(step: Step, secrets: Secrets, show_values: bool) -> Step:

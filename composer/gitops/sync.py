@@ -4,8 +4,10 @@ One iteration fetches, checks out the ref's commit, loads the project from the
 checkout, plans and applies under the project's lease, labelling what it
 creates with the commit.  A commit that does not load changes nothing (the
 previous good commit is checked out again); a commit that would remove every
-service is refused unless allowed.  Every iteration re-reads the engine, so
-between commits it also undoes drift.
+service is refused unless allowed.  Between commits, ``heal`` converges the
+deployed commit again without fetching (``composer.gitops.follow`` calls it
+on the engine's drift events), narrowed by the watch loop's restart policies
+and crash-loop back-off.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from composer.engine.observe import Actual, observe
 from composer.engine.report import NullReporter, Reporter
 from composer.errors import ApplyError, ConfigError
 from composer.gitops.git import Checkout
-from composer.gitops.masking import mask_plan, secrets_of
-from composer.graph import GraphOptions, build_desired
+from composer.gitops.masking import Secrets, mask_plan, masked_reporter, secrets_of
+from composer.graph import Desired, GraphOptions, build_desired
 from composer.plan import Action, Kind, Plan, PlanOptions, plan
 from composer.spec.project import Project
-from composer.watch.converge import up_locked
+from composer.watch.converge import PlanFilter, up_locked
+from composer.watch.policy import LoopPolicy
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,8 @@ DirLoader = Callable[[str], Project]
 class SyncReporter(Protocol):
     """What a person following ``sync`` is shown."""
 
-    def planned(self, commit: str, plan: Plan) -> None:
-        """The (masked) plan about to be applied for ``commit``."""
+    def planned(self, commit: str, plan: Plan, drift: bool = False) -> None:
+        """The (masked) plan about to be applied for ``commit`` (or its drift)."""
         ...
 
     def result(self, result: SyncResult) -> None:
@@ -75,6 +78,8 @@ class SyncResult:
     deployed: str | None = None
     error: str | None = None
     plan: Plan | None = None
+    #: ``commit`` for a fetched commit, ``drift`` for healing between commits.
+    trigger: str = "commit"
 
     @property
     def changed(self) -> bool:
@@ -90,6 +95,7 @@ class SyncResult:
             "deployed_commit": self.deployed,
             "error": self.error,
             "plan": None if self.plan is None else self.plan.to_json(),
+            "trigger": self.trigger,
         }
 
 
@@ -104,6 +110,9 @@ class Syncer:
     options: SyncOptions = field(default_factory=SyncOptions)
     good: str | None = None
     rejected: str | None = None
+    #: The desired state of the good commit, for telling drift events apart.
+    desired: Desired | None = None
+    policy: LoopPolicy = field(default_factory=LoopPolicy)
 
     def iterate(self) -> SyncResult:
         """Fetch, check out, load, plan and apply once.
@@ -113,7 +122,9 @@ class Syncer:
         converged; the rejection is reported once per commit.
         """
         commit = self.checkout.update()
-        result = self._deploy(commit, quiet=False)
+        # The same commit again is a safety pass: drift is healed as between
+        # commits, respecting restart policies; a new commit is applied whole.
+        result = self._deploy(commit, quiet=False, drift=commit == self.good)
         if result.status not in ("invalid", "refused"):
             self.rejected = None
             return result
@@ -124,7 +135,17 @@ class Syncer:
         self.rejected = commit
         return result
 
-    def _deploy(self, commit: str, quiet: bool) -> SyncResult:
+    def heal(self) -> SyncResult | None:
+        """Converge the deployed commit again, without fetching (engine drift).
+
+        Returns None when nothing is deployed yet.  The working tree holds the
+        good commit: ``iterate`` checks it out again after a rejection.
+        """
+        if self.good is None:
+            return None
+        return self._deploy(self.good, quiet=True, drift=True)
+
+    def _deploy(self, commit: str, quiet: bool, drift: bool = False) -> SyncResult:
         directory = os.path.join(self.checkout.directory, self.options.path)
         try:
             project = self.loader(directory)
@@ -139,6 +160,12 @@ class Syncer:
         secrets = secrets_of(project)
         actual = observe(self.engine, project.name)
         draft = plan(desired, actual, self.options.plan_options)
+        narrow = self._narrow(desired) if drift else None
+        if drift:
+            narrowed = self.policy.narrow(desired, draft, actual)
+            for note in narrowed.notes:
+                log.warning("%s", note)
+            draft = narrowed.plan
         shown = mask_plan(draft, secrets, self.options.show_values)
         if _removes_everything(draft, actual) and not self.options.allow_empty:
             message = (
@@ -149,34 +176,58 @@ class Syncer:
                 SyncResult("refused", commit, project.name, self.good, message, shown),
                 quiet or commit == self.rejected,
             )
-        self.good = commit
+        self.good, self.desired = commit, desired
+        trigger = "drift" if drift else "commit"
         if draft.empty:
-            return self._report(
-                SyncResult("unchanged", commit, project.name, commit), quiet
-            )
-        self.reporter.planned(commit, shown)
+            unchanged = SyncResult("unchanged", commit, project.name, commit)
+            return self._report(dataclasses.replace(unchanged, trigger=trigger), quiet)
+        self.reporter.planned(commit, shown, drift)
+        try:
+            outcome = self._apply(commit, desired, draft, secrets, narrow)
+        except ApplyError as exc:
+            error = secrets.scrub(exc.render())
+            if self.options.show_values:
+                error = exc.render()
+            failed = SyncResult("failed", commit, project.name, commit, error, shown)
+            return self._report(dataclasses.replace(failed, trigger=trigger))
+        applied = mask_plan(outcome, secrets, self.options.show_values)
+        result = SyncResult("applied", commit, project.name, commit, None, applied)
+        return self._report(dataclasses.replace(result, trigger=trigger))
+
+    def _apply(
+        self,
+        commit: str,
+        desired: Desired,
+        draft: Plan,
+        secrets: Secrets,
+        narrow: PlanFilter | None,
+    ) -> Plan:
+        """Apply under the lease, labelling what is created with the commit."""
         labels = {**self.options.apply_options.extra_labels, GIT_COMMIT: commit}
         apply_options = dataclasses.replace(
             self.options.apply_options, extra_labels=labels
         )
-        try:
-            outcome = up_locked(
-                self.engine,
-                desired,
-                draft,
-                self.options.plan_options,
-                apply_options,
-                _apply_reporter(self.reporter),
-                self.options.lock_timeout,
-            )
-        except ApplyError as exc:
-            return self._report(
-                SyncResult("failed", commit, project.name, commit, exc.render(), shown)
-            )
-        applied = mask_plan(outcome.plan, secrets, self.options.show_values)
-        return self._report(
-            SyncResult("applied", commit, project.name, commit, None, applied)
+        reporter = masked_reporter(
+            _apply_reporter(self.reporter), secrets, self.options.show_values
         )
+        outcome = up_locked(
+            self.engine,
+            desired,
+            draft,
+            self.options.plan_options,
+            apply_options,
+            reporter,
+            self.options.lock_timeout,
+            narrow,
+        )
+        return outcome.plan
+
+    def _narrow(self, desired: Desired) -> PlanFilter:
+        # Planned again under the lease; its restarts were counted already.
+        def narrow(fresh: Plan, actual: Actual) -> Plan:
+            return self.policy.narrow(desired, fresh, actual, count=False).plan
+
+        return narrow
 
     def _report(self, result: SyncResult, quiet: bool = False) -> SyncResult:
         if not quiet:

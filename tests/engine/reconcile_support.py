@@ -124,6 +124,11 @@ def cleanup(name: str) -> None:
         n.remove()
     for v in client.volumes.list(filters=flt):
         v.remove(force=True)
+    # A writer killed mid-apply leaves its lease until the TTL; not for tests.
+    for lease in client.containers.list(
+        all=True, filters={"label": f"composer.lock={name}"}
+    ):
+        lease.remove(force=True)
 
 
 @pytest.fixture(name="deployment")

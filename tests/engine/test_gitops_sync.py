@@ -171,25 +171,54 @@ def test_sync_refuses_to_remove_everything(
     _sync(d, repo, "--allow-empty", code=ExitCode.OK)
 
 
+SECRETS = """
+services:
+  a:
+    image: busybox:local
+    command: ["sleep", "3600"]
+    init: true
+    env_file: app.env
+    environment:
+      B_PASSWORD: @PW@
+    secrets: [db]
+secrets:
+  db:
+    file: ./db.secret
+"""
+
+
+def _secret_files(generation: int) -> dict[str, str]:
+    return {
+        "compose.yaml": SECRETS.replace("@PW@", f"sync-planted-pw-{generation}"),
+        "app.env": f"CREDENTIALS=sync-planted-env-{generation}\n",
+        "db.secret": f"sync-planted-file-{generation}",
+    }
+
+
 def test_sync_masks_secrets_and_notifies(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     d = deployment
     repo = Repo(tmp_path)
-    repo.commit({"compose.yaml": _compose()}, "two services")
+    repo.commit(_secret_files(1), "one service with secrets")
     notes = tmp_path / "notes.json"
     hook = f"cat > {notes}"
     out = _sync(d, repo, "--on-change", hook, code=ExitCode.CHANGES)
-    assert "sync-planted-pw" not in out
-    repo.commit({"compose.yaml": _compose(pw="sync-planted-pw-2")}, "rotate")
+    assert "sync-planted" not in out
+    repo.commit(_secret_files(2), "rotate")
     out = _sync(d, repo, "--on-change", hook, code=ExitCode.CHANGES)
-    assert "sync-planted-pw" not in out
-    assert "environment.B_PASSWORD" in out
+    assert "sync-planted" not in out
+    for path in ("B_PASSWORD", "CREDENTIALS", "content of secrets.db"):
+        assert path in out, out
     result = json.loads(notes.read_text())
-    assert result["status"] == "applied"
-    assert "sync-planted-pw" not in notes.read_text()
+    assert result["status"] == "applied" and result["trigger"] == "commit"
+    assert "sync-planted" not in notes.read_text()
     paths = [x["path"] for s in result["plan"]["steps"] for x in s["diffs"]]
     assert "environment.B_PASSWORD" in paths
+    assert "environment.CREDENTIALS" in paths
+    repo.commit(_secret_files(3), "rotate again")
+    shown = _sync(d, repo, "--show-values", code=ExitCode.CHANGES)
+    assert "sync-planted-pw-3" in shown and "sync-planted-env-3" in shown
     _converged(d, repo)
 
 
@@ -228,7 +257,7 @@ def test_sync_keeps_following(deployment: Deployment, tmp_path: Path) -> None:
         _wait_for(lambda: set(_commits(d).values()) == {first})
         second = repo.commit({"compose.yaml": _compose(a="2")}, "change a")
         _wait_for(lambda: _commits(d).get(f"{d.name}-a-1") == second)
-        # Drift between commits is undone at the next iteration.
+        # Drift between commits is undone.
         docker.from_env().containers.get(f"{d.name}-b-1").remove(force=True)
         _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
         # Behind an invalid commit the last good one is still kept converged.
@@ -244,4 +273,53 @@ def test_sync_keeps_following(deployment: Deployment, tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert "Traceback" not in out
     assert out.count(f"{bad[:12]}: invalid") == 1, out
+    assert proc.returncode == ExitCode.INTERRUPTED, out
+    assert _leases(d) == []
+    _converged(d, repo)
+
+
+def _leases(d: Deployment) -> list[str]:
+    client = docker.from_env()
+    found = client.containers.list(
+        all=True, filters={"label": f"composer.lock={d.name}"}
+    )
+    return [c.name for c in found]
+
+
+def test_sync_heals_drift_from_engine_events(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Between commits, the engine's events (not the fetch timer) undo drift."""
+    d = deployment
+    repo = Repo(tmp_path)
+    first = repo.commit({"compose.yaml": _compose()}, "two services")
+    command = [COMPOSER, "--progress", "plain", "-p", d.name, "sync", str(repo.bare)]
+    command += ["--path", "deploy", "--cache", str(d.path / "cache")]
+    # An interval far longer than the test: only an event can trigger a pass.
+    command += ["--interval", "1h"]
+    proc = subprocess.Popen(
+        command, cwd=d.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        _wait_for(lambda: set(_commits(d).values()) == {first})
+        ids = d.ids()
+        client = docker.from_env()
+        client.containers.get(f"{d.name}-b-1").remove(force=True)
+        _wait_for(lambda: f"{d.name}-b-1" in _commits(d))
+        client.containers.get(f"{d.name}-a-1").remove(force=True)
+        _wait_for(lambda: f"{d.name}-a-1" in _commits(d))
+        after = d.ids()
+        assert after.keys() == ids.keys() and not set(after.values()) & set(
+            ids.values()
+        )
+        assert _commits(d) == {f"{d.name}-a-1": first, f"{d.name}-b-1": first}
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+    assert "Traceback" not in out
+    assert out.count("engine drift, converging") >= 2, out
+    assert "sync-planted-pw" not in out
+    # SIGTERM ends the follower after the pass in flight: its lease is released.
+    assert proc.returncode == ExitCode.INTERRUPTED, out
+    assert _leases(d) == []
     _converged(d, repo)

@@ -2,9 +2,11 @@
 as a digest of every input that decides what an image build produces.
 
 No Docker SDK here: the digest is computed when the desired state is built,
-long before any engine call.  Patterns follow the engine's ``.dockerignore``
-rules: the last matching line wins, ``!`` re-includes, ``**`` spans
-directories, and a pattern matching a directory covers everything below it.
+long before any engine call.  A remote context is digested by its address,
+its options and the git commit it names now (``composer.engine.remote``).
+Patterns follow the engine's ``.dockerignore`` rules: the last matching line
+wins, ``!`` re-includes, ``**`` spans directories, and a pattern matching a
+directory covers everything below it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import stat
 import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from composer.engine.remote import revision
 from composer.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,10 @@ _NOT_INPUTS = ("context", "dockerfile", "dockerfile_inline", "tags", "cache_from
 
 #: Context prefixes that name a remote source rather than a directory.
 REMOTE = ("http://", "https://", "git://", "git@", "github.com/", "ssh://")
+
+#: How a remote context's digest ends: the git commit, or that none is known.
+GIT = "git:"
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -203,15 +211,20 @@ def context_files(inputs: BuildInputs) -> Iterator[tuple[str, Path]]:
 
 
 def build_digest(build: Mapping[str, Any]) -> str:
-    """The SHA-256 of everything that decides what building ``build`` gives."""
+    """The SHA-256 of everything that decides what building ``build`` gives.
+
+    A remote context gives ``sha256:<address and options>+<revision>``: the
+    git commit its ref names now, or ``unknown`` (see ``staleness``).
+    """
     digest = hashlib.sha256()
     digest.update(b"composer-build-digest/1\n")
     if is_remote(build):
-        # TODO(#9): a remote context's content is unknown until it is built;
-        # only its address and options count.
+        address = str(build.get("context"))
         remote = json.dumps(dict(build), sort_keys=True, default=str)
         digest.update(remote.encode())
-        return "sha256:" + digest.hexdigest()
+        commit = revision(address)
+        pinned = f"{GIT}{commit}" if commit else UNKNOWN
+        return f"sha256:{digest.hexdigest()}+{pinned}"
     inputs = resolve(build)
     options = json.dumps(inputs.options, sort_keys=True, default=str)
     digest.update(options.encode() + b"\n")
@@ -220,6 +233,41 @@ def build_digest(build: Mapping[str, Any]) -> str:
     for rel, path in context_files(inputs):
         digest.update(_entry(rel, path).encode() + b"\n")
     return "sha256:" + digest.hexdigest()
+
+
+class Staleness(StrEnum):
+    """How an image's recorded build digest compares with the inputs now."""
+
+    SAME = "same"
+    CHANGED = "changed"
+    #: A remote context whose content cannot be pinned: nobody can tell.
+    UNKNOWN = "unknown"
+
+
+def staleness(recorded: str | None, current: str) -> Staleness:
+    """Compare the digest an image was labelled with to the current one."""
+    if recorded is None:
+        return Staleness.CHANGED
+    inputs, _, pinned = current.partition("+")
+    if not pinned:
+        return Staleness.SAME if recorded == current else Staleness.CHANGED
+    old_inputs, _, old_pinned = recorded.partition("+")
+    if old_inputs != inputs:
+        return Staleness.CHANGED
+    if pinned == UNKNOWN:
+        return Staleness.UNKNOWN
+    return Staleness.SAME if old_pinned == pinned else Staleness.CHANGED
+
+
+def short_digest(digest: str | None) -> str | None:
+    """A digest cut to 12 hex digits (and a remote revision to 12), for diffs."""
+    if not digest:
+        return digest
+    inputs, plus, pinned = digest.partition("+")
+    short = inputs[: len("sha256:") + 12]
+    if pinned.startswith(GIT):
+        pinned = pinned[: len(GIT) + 12]
+    return short + plus + pinned
 
 
 def _entry(rel: str, path: Path) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from composer.engine.context import Staleness, short_digest, staleness
 from composer.engine.labels import BUILD_DIGEST
 from composer.engine.observe import Actual
 from composer.graph import ServiceNode
@@ -47,6 +48,7 @@ class ImagePlan:
 
     steps: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     stale: dict[str, tuple[FieldDiff, ...]] = field(default_factory=dict)
 
 
@@ -95,7 +97,15 @@ def _build_step(
     present = node.image in actual.images
     labels = actual.image_labels.get(node.image) or {}
     old = labels.get(BUILD_DIGEST)
-    changed = present and old != node.build_digest
+    state = staleness(old, node.build_digest or "")
+    changed = present and state is Staleness.CHANGED
+    if present and state is Staleness.UNKNOWN and options.build is BuildMode.AUTO:
+        context = (node.definition.get("build") or {}).get("context")
+        out.warnings.append(
+            f"service {node.name} builds from {context}, which cannot be "
+            f"resolved to a revision: whether image {node.image} is stale is "
+            f"unknown (`composer build {node.name}` rebuilds it)"
+        )
 
     def step(action: Action, reason: str) -> Step:
         return Step(action, Kind.IMAGE, node.image, reason, node.name)
@@ -108,7 +118,9 @@ def _build_step(
             )
         return None
     if changed:
-        diff = FieldDiff("build context", _short(old), _short(node.build_digest))
+        diff = FieldDiff(
+            "build context", short_digest(old), short_digest(node.build_digest)
+        )
         out.stale[node.name] = (diff,)
     if policy == "always" and options.build is BuildMode.AUTO:
         return step(Action.PULL, "pull_policy: always")
@@ -168,8 +180,3 @@ def digests_of(actual: Actual) -> Mapping[str, str]:
         for tag, labels in actual.image_labels.items()
         if BUILD_DIGEST in labels
     }
-
-
-def _short(digest: str | None) -> str | None:
-    """A digest cut to 12 hex digits, enough to tell two apart."""
-    return digest[: len("sha256:") + 12] if digest else digest

@@ -44,6 +44,7 @@ def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -
     images = plan_images(services, actual, opts.images)
     steps += images.steps
     problems += images.problems
+    warnings += images.warnings
     recreated: set[str] = set()
     for node in services:
         image_id = actual.images.get(node.image)

@@ -6,6 +6,7 @@ and removed by that label when the test ends.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +89,9 @@ def test_up_builds_and_rebuilds_only_the_changed_service(built: Deployment) -> N
     _contexts(dep)
     first = dep.up()
     assert "build image" in first.stdout, first.stdout
+    # Plain progress prints the build's output after the service's name.
+    assert "ui  | Step 1/3 : FROM busybox:local" in first.stderr, first.stderr
+    assert "api  | Step 3/3 : CMD" in first.stderr, first.stderr
     assert _cat(dep, "ui", "/srv/ui.txt") == "ui 1\n"
     client = docker.from_env()
     image = client.images.get(f"{dep.name}-ui:latest")
@@ -155,7 +159,11 @@ def test_build_no_cache_then_up_recreates(built: Deployment) -> None:
     client = docker.from_env()
     before = client.images.get(f"{dep.name}-api:latest").id
     ids = dep.ids()
-    dep.run("build", "--no-cache", "api")
+    rebuilt = dep.run("--progress", "json", "build", "--no-cache", "api")
+    lines = [json.loads(t) for t in rebuilt.stderr.splitlines() if t.startswith("{")]
+    output = [e["text"] for e in lines if e.get("output") and e["name"] == "api"]
+    assert "Step 2/3 : COPY . /srv/" in output, lines
+    assert not any("Using cache" in text for text in output)
     assert client.images.get(f"{dep.name}-api:latest").id != before
     shown = dep.run("diff", "--exit-code", ok=False)
     assert shown.returncode == 2 and "image ID" in shown.stdout, shown.stdout
@@ -206,6 +214,7 @@ secrets:
     assert failed.returncode == 1
     assert "not supported by this engine" in failed.stderr, failed.stderr
     assert dep.ids() == {}
+    _runnable_again(dep)
 
 
 def test_pull_policy_never_with_missing_image(built: Deployment) -> None:
@@ -227,6 +236,24 @@ services:
     assert dep.ids() == {}
     client = docker.from_env()
     assert not client.networks.list(names=[f"{dep.name}_default"])
+    _runnable_again(dep)
+
+
+def _runnable_again(dep: Deployment) -> None:
+    """After a refusal, a valid project deploys and then plans empty."""
+    dep.write(
+        """
+name: @P@
+services:
+  app:
+    image: busybox:local
+    pull_policy: never
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+"""
+    )
+    dep.up()
+    dep.assert_converged()
 
 
 def test_missing_image_without_registry_fails_cleanly(built: Deployment) -> None:
@@ -241,6 +268,7 @@ def test_missing_image_without_registry_fails_cleanly(built: Deployment) -> None
     assert failed.stderr.count("pull of image") == 1, failed.stderr
     assert "Image composer-test/absent:pull  failed" in failed.stderr
     assert dep.ids() == {}
+    _runnable_again(dep)
 
 
 def test_build_stand_in_of_the_example(built: Deployment, repo_root: Path) -> None:

@@ -15,13 +15,16 @@ import pytest
 from composer.engine.context import (
     INLINE_DOCKERFILE,
     Ignore,
+    Staleness,
     build_digest,
     context_files,
     context_tarball,
     resolve,
+    staleness,
 )
 from composer.engine.labels import BUILD_DIGEST
 from composer.engine.observe import Actual
+from composer.engine.remote import GitContext, git_context, revision
 from composer.graph import Desired, build_desired
 from composer.plan import PlanOptions, plan
 from composer.plan.images import BuildMode, ImageOptions, refresh_seconds
@@ -214,3 +217,54 @@ def test_pull_steps_table(tmp_path: Path) -> None:
     assert refresh_seconds("every_1w2d") == 9 * 86400
     assert refresh_seconds("weekly") == 7 * 86400
     assert refresh_seconds("every_") is None
+
+
+REMOTE_DIGEST = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("recorded", "current", "expected"),
+    [
+        (None, "sha256:1", Staleness.CHANGED),
+        ("sha256:1", "sha256:1", Staleness.SAME),
+        ("sha256:1", "sha256:2", Staleness.CHANGED),
+        (f"{REMOTE_DIGEST}+git:c1", f"{REMOTE_DIGEST}+git:c1", Staleness.SAME),
+        (f"{REMOTE_DIGEST}+git:c1", f"{REMOTE_DIGEST}+git:c2", Staleness.CHANGED),
+        (f"{REMOTE_DIGEST}+git:c1", f"{REMOTE_DIGEST}+unknown", Staleness.UNKNOWN),
+        (f"{REMOTE_DIGEST}+unknown", f"{REMOTE_DIGEST}+unknown", Staleness.UNKNOWN),
+        (f"{REMOTE_DIGEST}+unknown", f"{REMOTE_DIGEST}+git:c1", Staleness.CHANGED),
+        ("sha256:b+git:c1", f"{REMOTE_DIGEST}+unknown", Staleness.CHANGED),
+    ],
+)
+def test_staleness_of_recorded_digests(
+    recorded: str | None, current: str, expected: Staleness
+) -> None:
+    assert staleness(recorded, current) is expected
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("https://h/r.git", GitContext("https://h/r.git")),
+        ("https://h/r.git#main:app", GitContext("https://h/r.git", "main", "app")),
+        ("http://h/r.git#v1", GitContext("http://h/r.git", "v1")),
+        ("git@h:o/r#:sub", GitContext("git@h:o/r", None, "sub")),
+        ("github.com/o/r", GitContext("https://github.com/o/r")),
+        ("https://h/ctx.tar.gz", None),
+        ("https://h/Dockerfile", None),
+    ],
+)
+def test_git_contexts(address: str, expected: GitContext | None) -> None:
+    assert git_context(address) == expected
+
+
+def test_a_commit_id_ref_needs_no_lookup() -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert revision(f"https://nowhere.invalid/r.git#{commit}") == commit
+    assert revision("https://h/ctx.tar") is None
+
+
+def test_an_unreachable_repository_has_no_revision(tmp_path: Path) -> None:
+    assert revision(f"http://127.0.0.1:9/{tmp_path.name}.git#main") is None
+    digest = build_digest({"context": "http://127.0.0.1:9/r.git#main"})
+    assert digest.endswith("+unknown")

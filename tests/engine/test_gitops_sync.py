@@ -141,7 +141,7 @@ def test_sync_follows_commits(deployment: Deployment, tmp_path: Path) -> None:
     bad = repo.commit({"compose.yaml": "services:\n  a:\n    image: [oops\n"}, "bad")
     out = _sync(d, repo, code=ExitCode.INVALID)
     assert bad[:12] in out
-    assert "deploy/compose.yaml:4" in out and "invalid" in out
+    assert "deploy/compose.yaml:3:12" in out and "invalid" in out
     assert d.ids() == after
 
     # Reverting converges back.

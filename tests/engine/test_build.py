@@ -7,6 +7,7 @@ and removed by that label when the test ends.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,9 +90,10 @@ def test_up_builds_and_rebuilds_only_the_changed_service(built: Deployment) -> N
     _contexts(dep)
     first = dep.up()
     assert "build image" in first.stdout, first.stdout
-    # Plain progress prints the build's output after the service's name.
-    assert "ui  | Step 1/3 : FROM busybox:local" in first.stderr, first.stderr
-    assert "api  | Step 3/3 : CMD" in first.stderr, first.stderr
+    # Plain progress prints the build's output after the service's name (the
+    # engine counts composer's LABEL steps in the total, hence no fixed N).
+    assert re.search(r"^ui  \| Step 1/\d+ : FROM busybox:local$", first.stderr, re.M)
+    assert re.search(r"^api  \| Step 3/\d+ : CMD", first.stderr, re.M), first.stderr
     assert _cat(dep, "ui", "/srv/ui.txt") == "ui 1\n"
     client = docker.from_env()
     image = client.images.get(f"{dep.name}-ui:latest")
@@ -162,7 +164,7 @@ def test_build_no_cache_then_up_recreates(built: Deployment) -> None:
     rebuilt = dep.run("--progress", "json", "build", "--no-cache", "api")
     lines = [json.loads(t) for t in rebuilt.stderr.splitlines() if t.startswith("{")]
     output = [e["text"] for e in lines if e.get("output") and e["name"] == "api"]
-    assert "Step 2/3 : COPY . /srv/" in output, lines
+    assert any(re.fullmatch(r"Step 2/\d+ : COPY \. /srv/", t) for t in output), lines
     assert not any("Using cache" in text for text in output)
     assert client.images.get(f"{dep.name}-api:latest").id != before
     shown = dep.run("diff", "--exit-code", ok=False)

@@ -15,8 +15,8 @@ import io
 import json
 import logging
 import os
-import tarfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_VERSION = "1.41"
+#: Retries of a network removal refused for endpoints still being freed.
+_ENDPOINT_RETRIES = 5
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 
 
@@ -208,9 +210,25 @@ class Engine:
             )
 
     def remove_network(self, name: str) -> None:
-        """Remove a network."""
-        with self._guard(f"remove network {name}"):
-            self.api.remove_network(name)
+        """Remove a network.
+
+        The engine frees a removed container's endpoint a moment after the
+        removal returns; on a busy engine the network can still report it.
+        Such a refusal is retried for about two seconds.
+        """
+        for attempt in range(_ENDPOINT_RETRIES + 1):
+            try:
+                with self._guard(f"remove network {name}"):
+                    self.api.remove_network(name)
+                return
+            except EngineError as exc:
+                if (
+                    "active endpoints" not in exc.message
+                    or attempt == _ENDPOINT_RETRIES
+                ):
+                    raise
+                log.debug("network %s still has endpoints; retrying", name)
+                time.sleep(0.1 * (attempt + 1))
 
     def create_volume(self, spec: VolumeSpec) -> None:
         """Create a named volume."""
@@ -411,6 +429,8 @@ def _healthcheck(spec: ContainerSpec) -> dict[str, Any] | None:
 
 def _archive(files: tuple[InjectedFile, ...]) -> bytes:
     """A tar of the files, with their parent directories, rooted at ``/``."""
+    import tarfile  # only for injected files; observing imports this module
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         made: set[str] = set()

@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import stat
-import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -287,6 +286,8 @@ def _entry(rel: str, path: Path) -> str:
 
 def context_tarball(inputs: BuildInputs) -> io.BytesIO:
     """The context as an uncompressed tar stream, Dockerfile included."""
+    import tarfile  # only builds need it; planning imports this module too
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for rel, path in context_files(inputs):

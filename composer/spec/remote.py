@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from composer.spec.discovery import DEFAULT_FILES
+
+if TYPE_CHECKING:
+    import subprocess
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ def cache_root(environ: Mapping[str, str]) -> str:
 
 def fetch_git_include(source: GitSource, environ: Mapping[str, str]) -> str:
     """The local Compose file for ``source``, fetching the repository if needed."""
+    import shutil  # these three only when a remote include is really fetched
+
     _check_enabled(environ)
     if shutil.which("git", path=environ.get("PATH")) is None:
         raise RemoteError(
@@ -154,6 +157,8 @@ def _git_environment(environ: Mapping[str, str]) -> dict[str, str]:
 def _git(
     args: Sequence[str], env: Mapping[str, str]
 ) -> subprocess.CompletedProcess[str]:
+    import subprocess
+
     log.debug("running git %s", redact(" ".join(args)))
     return subprocess.run(
         ["git", *args],
@@ -194,6 +199,9 @@ def _fetch(
     source: GitSource, commit: str, checkout: str, env: Mapping[str, str]
 ) -> None:
     """Fetch one commit into ``checkout``, all or nothing."""
+    import shutil
+    import tempfile
+
     parent = os.path.dirname(checkout)
     os.makedirs(parent, mode=0o700, exist_ok=True)
     work = tempfile.mkdtemp(prefix=".fetch-", dir=parent)

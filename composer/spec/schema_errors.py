@@ -18,7 +18,6 @@ Codes:
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -146,6 +145,8 @@ def _did_you_mean(key: str, allowed: Iterable[str]) -> str | None:
     squashed = key.strip().lower().replace(" ", "_").replace("-", "_")
     if squashed in choices:
         return f"did you mean `{squashed}`?"
+    import difflib  # only when a key is wrong
+
     close = difflib.get_close_matches(key.lower(), choices, n=1, cutoff=0.6)
     if close:
         return f"did you mean `{close[0]}`?"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.resources
 import json
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composer.errors import Diagnostic
@@ -31,9 +31,21 @@ SCHEMA_RESOURCE = "schemas/compose-spec.json"
 
 @functools.cache
 def load_schema() -> dict[str, Any]:
-    """Return composer's JSON Schema of a Compose file (read once per process)."""
-    resource = importlib.resources.files("composer").joinpath(SCHEMA_RESOURCE)
-    schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    """Return composer's JSON Schema of a Compose file (read once per process).
+
+    Read beside the package's modules when it is there (importing
+    ``importlib.resources`` costs more than the read); through
+    ``importlib.resources`` otherwise, for instance from a zip.
+    """
+    path = Path(__file__).resolve().parent.parent / SCHEMA_RESOURCE
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    else:  # pragma: no cover - a zipped installation
+        import importlib.resources
+
+        resource = importlib.resources.files("composer").joinpath(SCHEMA_RESOURCE)
+        text = resource.read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
     return schema
 
 

@@ -220,25 +220,38 @@ secrets:
 
 
 def test_pull_policy_never_with_missing_image(built: Deployment) -> None:
-    """`pull_policy: never` and no local image: a clear message, no change."""
+    """`pull_policy: never` and no local image: a clear message, no change,
+    neither to a new project nor to a running one."""
     dep = built
-    dep.write(
-        """
-name: @P@
-services:
+    missing = """
   app:
     image: composer-test/absent:never
     pull_policy: never
 """
-    )
+    dep.write(f"name: @P@\nservices:{missing}")
     failed = dep.run("up", "-d", ok=False)
     assert failed.returncode == 1
-    assert "composer-test/absent:never" in failed.stderr + failed.stdout
-    assert "pull_policy is never" in failed.stderr + failed.stdout
+    said = failed.stderr + failed.stdout
+    assert "composer-test/absent:never" in said and "pull_policy is never" in said
     assert dep.ids() == {}
     client = docker.from_env()
     assert not client.networks.list(names=[f"{dep.name}_default"])
+
+    # A deployed project: changing a service to a missing image changes nothing.
     _runnable_again(dep)
+    ids = dep.ids()
+    dep.write(sleepers("other", tail=missing))
+    refused = dep.run("up", "-d", ok=False)
+    assert refused.returncode == 1
+    assert "pull_policy is never" in refused.stderr + refused.stdout
+    assert dep.ids() == ids
+    assert _state(dep, "app") == "running"
+    _runnable_again(dep)
+
+
+def _state(dep: Deployment, service: str) -> str:
+    client = docker.from_env()
+    return str(client.containers.get(f"{dep.name}-{service}-1").status)
 
 
 def _runnable_again(dep: Deployment) -> None:
@@ -274,24 +287,44 @@ def test_missing_image_without_registry_fails_cleanly(built: Deployment) -> None
 
 
 def test_build_stand_in_of_the_example(built: Deployment, repo_root: Path) -> None:
-    """The postgres-dotnet stand-in builds from its Dockerfile through composer."""
+    """The example's local override builds its stand-in app through composer.
+
+    The example's own files are used (compose.yaml and compose.local.yaml),
+    with one more override giving the image a name of this test's, so the
+    example's shared image name is left alone.
+    """
     dep = built
-    standin = repo_root / "examples" / "postgres-dotnet" / "standin"
+    example = repo_root / "examples" / "postgres-dotnet"
     dep.write(
-        f"""
+        "services:\n  mi-aplicacion:\n    image: @P@-standin:local\n", "rename.yaml"
+    )
+    files = ["-f", str(example / "compose.yaml"), "-f"]
+    files += [str(example / "compose.local.yaml"), "-f", str(dep.path / "rename.yaml")]
+    declared = json.loads(dep.run(*files, "config", "--format", "json").stdout)
+    build = declared["services"]["mi-aplicacion"]["build"]
+    assert Path(build["context"]) == example / "standin", build
+    built_now = dep.run("-p", dep.name, *files, "build", "mi-aplicacion")
+    assert "Step 1/" in built_now.stderr and "composer-test/debian" in built_now.stderr
+    client = docker.from_env()
+    image = client.images.get(f"{dep.name}-standin:local")
+    assert image.labels["composer.built-for"] == f"{dep.name}/mi-aplicacion"
+    assert image.labels["composer.build-digest"].startswith("sha256:")
+    assert image.attrs["Config"]["Cmd"] == ["python3", "app.py"]  # standin/'s
+    assert image.attrs["Config"]["User"] == "1654:1654"
+    again = dep.run("-p", dep.name, *files, "build", "mi-aplicacion")
+    assert client.images.get(f"{dep.name}-standin:local").id == image.id, again
+
+    dep.write(
+        """
 name: @P@
 services:
   app:
-    build: {standin}
     image: @P@-standin:local
+    pull_policy: never
     entrypoint: ["sleep", "3600"]
     stop_signal: SIGKILL
 """
     )
-    dep.run("build", "app")
-    client = docker.from_env()
-    image = client.images.get(f"{dep.name}-standin:local")
-    assert image.labels["composer.built-for"] == f"{dep.name}/app"
     dep.up()
     dep.assert_converged()
 

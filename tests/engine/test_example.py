@@ -204,6 +204,11 @@ def check_plan_and_first_up(d: Deployment) -> None:
     d.ok("up", "--wait")
     until = int(time.time()) + 1
 
+    # compose.local.yaml's build: the stand-in was built by composer itself.
+    built = d.container("mi-aplicacion").image
+    assert built.labels.get("composer.build-digest", "").startswith("sha256:"), built
+    assert built.attrs["Config"]["Cmd"] == ["python3", "app.py"]
+
     for service in ("mi-postgres", "mi-aplicacion"):
         state = d.container(service).attrs["State"]
         assert state["Running"], (service, state)

@@ -100,6 +100,27 @@ def _wait_for(check: Callable[[], bool], timeout: float = 90.0) -> None:
     raise AssertionError("timed out waiting")
 
 
+def _watch(d: Deployment, progress: str, password: str) -> str:
+    """Run `watch` until its first pass deployed ``password``; its output."""
+    watching = subprocess.Popen(
+        [COMPOSER, "--progress", progress, "watch", "--interval", "600"],
+        cwd=d.path,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _password(d) == password)
+        time.sleep(1)  # the pass prints its result after the apply
+    finally:
+        watching.terminate()
+        out, _ = watching.communicate(timeout=60)
+    assert "Traceback" not in out
+    _hidden(out)
+    return out
+
+
 def test_no_command_shows_a_secret_value(project: Deployment) -> None:
     d = project
     _write(d, 1)
@@ -135,12 +156,12 @@ def test_no_command_shows_a_secret_value(project: Deployment) -> None:
     assert "built with ********" in applied.stderr, applied.stderr
     assert _password(d) == "pw-planted-4711-2"
     _write(d, 3)
-    upped = d.run("up", "-d")
+    upped = d.run("--progress", "plain", "up", "-d")
     _hidden(_both(upped))
     assert "environment.DB_PASSWORD" in upped.stdout
     assert "built with ********" in upped.stderr, upped.stderr
 
-    # reconcile: the pass's plan, in text, and its progress events in JSON.
+    # reconcile: the pass's plan, and its progress as JSON events and as text.
     _write(d, 4)
     passed = d.run("--progress", "json", "reconcile", "--once", ok=False)
     assert passed.returncode == ExitCode.CHANGES, _both(passed)
@@ -148,28 +169,24 @@ def test_no_command_shows_a_secret_value(project: Deployment) -> None:
     assert "environment.DB_PASSWORD" in passed.stdout
     assert any("********" in str(e["text"]) for e in _events(passed.stderr))
     _write(d, 5)
+    plain = d.run("--progress", "plain", "reconcile", "--once", ok=False)
+    assert plain.returncode == ExitCode.CHANGES, _both(plain)
+    _hidden(_both(plain))
+    assert "environment.DB_PASSWORD" in plain.stdout
+    assert "built with ********" in plain.stderr, plain.stderr
+    _write(d, 6)
     shown = d.run("reconcile", "--once", "--show-values", ok=False)
     assert shown.returncode == ExitCode.CHANGES
-    assert "pw-planted-4711-5" in shown.stdout
-    assert "built with pw-planted-4711-5" in shown.stderr
+    assert "pw-planted-4711-6" in shown.stdout
+    assert "built with pw-planted-4711-6" in shown.stderr
 
-    # watch: the first pass's plan and progress.
-    _write(d, 6)
-    watching = subprocess.Popen(
-        [COMPOSER, "--progress", "plain", "watch", "--interval", "600"],
-        cwd=d.path,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        _wait_for(lambda: _password(d) == "pw-planted-4711-6")
-        time.sleep(1)  # the pass prints its result after the apply
-    finally:
-        watching.terminate()
-        out, _ = watching.communicate(timeout=60)
-    assert "Traceback" not in out
-    _hidden(out)
+    # watch: the first pass's plan and progress, as text and as JSON events.
+    _write(d, 7)
+    out = _watch(d, "plain", "pw-planted-4711-7")
     assert "environment.DB_PASSWORD" in out and "built with ********" in out, out
+    _write(d, 8)
+    out = _watch(d, "json", "pw-planted-4711-8")
+    assert "environment.DB_PASSWORD" in out, out
+    texts = [str(e.get("text")) for e in _events(out)]
+    assert any("built with ********" in t for t in texts), out
     d.assert_converged()

@@ -80,8 +80,12 @@ def _compose(a: str = "1", pw: str = "sync-planted-pw-1") -> str:
     return TWO.replace("@A@", a).replace("@PW@", pw)
 
 
-def _sync(d: Deployment, repo: Repo, *extra: str, code: int) -> str:
+def _sync(
+    d: Deployment, repo: Repo, *extra: str, code: int, progress: str = "plain"
+) -> str:
     proc = d.run(
+        "--progress",
+        progress,
         "-p",
         d.name,
         "sync",
@@ -205,6 +209,7 @@ def test_sync_masks_secrets_and_notifies(
     hook = f"cat > {notes}"
     out = _sync(d, repo, "--on-change", hook, code=ExitCode.CHANGES)
     assert "sync-planted" not in out
+    # Text progress: the plan names each changed field, never its value.
     repo.commit(_secret_files(2), "rotate")
     out = _sync(d, repo, "--on-change", hook, code=ExitCode.CHANGES)
     assert "sync-planted" not in out
@@ -216,9 +221,17 @@ def test_sync_masks_secrets_and_notifies(
     paths = [x["path"] for s in result["plan"]["steps"] for x in s["diffs"]]
     assert "environment.B_PASSWORD" in paths
     assert "environment.CREDENTIALS" in paths
-    repo.commit(_secret_files(3), "rotate again")
+    # JSON progress: the same, every event parses and none holds a value.
+    repo.commit(_secret_files(3), "rotate as JSON")
+    out = _sync(d, repo, code=ExitCode.CHANGES, progress="json")
+    assert "sync-planted" not in out
+    events = [json.loads(t) for t in out.splitlines() if t.startswith("{")]
+    assert events, out
+    for path in ("B_PASSWORD", "CREDENTIALS", "content of secrets.db"):
+        assert path in out, out
+    repo.commit(_secret_files(4), "rotate again")
     shown = _sync(d, repo, "--show-values", code=ExitCode.CHANGES)
-    assert "sync-planted-pw-3" in shown and "sync-planted-env-3" in shown
+    assert "sync-planted-pw-4" in shown and "sync-planted-env-4" in shown
     _converged(d, repo)
 
 
@@ -321,5 +334,62 @@ def test_sync_heals_drift_from_engine_events(
     assert "sync-planted-pw" not in out
     # SIGTERM ends the follower after the pass in flight: its lease is released.
     assert proc.returncode == ExitCode.INTERRUPTED, out
+    assert _leases(d) == []
+    _converged(d, repo)
+
+
+STUCK = """
+services:
+  a:
+    image: busybox:local
+    command: ["sleep", "3600"]
+    init: true
+    depends_on:
+      b: {condition: service_healthy}
+  b:
+    image: busybox:local
+    command: ["sleep", "3600"]
+    init: true
+    healthcheck:
+      test: ["CMD", "@CHECK@"]
+      interval: 1s
+      start_period: @START@
+"""
+
+
+def test_a_killed_sync_leaves_a_lease_the_next_takes_over(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """SIGKILL mid-apply leaves the lease; the next sync takes it over, saying so."""
+    d = deployment
+    repo = Repo(tmp_path)
+    # b stays "starting" for an hour, so the apply waits for it under the lease.
+    stuck = STUCK.replace("@CHECK@", "false").replace("@START@", "1h")
+    repo.commit({"compose.yaml": stuck}, "a waits for b, which never gets healthy")
+    command = [COMPOSER, "--progress", "plain", "-p", d.name, "sync", str(repo.bare)]
+    command += ["--path", "deploy", "--cache", str(d.path / "cache")]
+    proc = subprocess.Popen(
+        [*command, "--interval", "1h"],
+        cwd=d.path,
+        env={**os.environ, "COMPOSER_LOCK_TTL": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: bool(_leases(d)) and f"{d.name}-b-1" in _commits(d))
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert _leases(d), "the killed sync's lease should still be there"
+    assert f"{d.name}-a-1" not in _commits(d)
+
+    fixed = repo.commit(
+        {"compose.yaml": STUCK.replace("@CHECK@", "true").replace("@START@", "0s")},
+        "b gets healthy",
+    )
+    out = _sync(d, repo, "--lock-timeout", "120", code=ExitCode.CHANGES)
+    assert "taking over the expired lease" in out, out
+    assert _commits(d) == {f"{d.name}-a-1": fixed, f"{d.name}-b-1": fixed}
     assert _leases(d) == []
     _converged(d, repo)

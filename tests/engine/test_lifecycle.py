@@ -160,7 +160,8 @@ def test_kill_with_signal_pause_and_unpause(deployment: Deployment) -> None:
 
 
 def test_rm_force_with_volumes(deployment: Deployment) -> None:
-    """`rm -f -s -v` stops and removes containers and their anonymous volumes."""
+    """`rm -f -v` removes stopped containers and their anonymous volumes;
+    `-s` stops running ones first; running ones are otherwise kept."""
     dep = deployment
     dep.write(PROJECT)
     dep.up()
@@ -170,10 +171,15 @@ def test_rm_force_with_volumes(deployment: Deployment) -> None:
     assert anonymous
     kept = dep.run("rm", "-f")  # running containers are not removed
     assert "No stopped containers" in kept.stderr
-    dep.run("rm", "-f", "-s", "-v", "db")
-    names = set(dep.ids())
-    assert names == {f"{dep.name}-web-1"}
+    assert set(dep.ids()) == {f"{dep.name}-db-1", f"{dep.name}-web-1"}
+
+    dep.run("stop", "db")
+    dep.run("rm", "-f", "-v", "db")
+    assert set(dep.ids()) == {f"{dep.name}-web-1"}
     assert not client.volumes.list(filters={"name": anonymous[0]})
+
+    dep.run("rm", "-f", "-s", "web")
+    assert dep.ids() == {}
     dep.up()
     dep.assert_converged()
 

@@ -19,11 +19,13 @@ from composer.cli.app import app
 import_commands()  # every command on app, as the CLI has them
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPES = [
-    ROOT / "examples" / "gitops" / "github" / "composer.yml",
-    ROOT / "examples" / "gitops" / "gitlab" / ".gitlab-ci.yml",
-    ROOT / ".pre-commit-hooks.yaml",
-]
+#: Every YAML file of the recipes (a new one is checked too) and the hook.
+_FOUND = {
+    p
+    for suffix in ("yml", "yaml")
+    for p in (ROOT / "examples" / "gitops").rglob(f"*.{suffix}")
+}
+RECIPES = [*sorted(_FOUND), ROOT / ".pre-commit-hooks.yaml"]
 _SHELL_END = {"|", "||", "&&", ";", ">", ">>", "2>", "<"}
 
 
@@ -54,6 +56,11 @@ def commands(path: Path) -> list[list[str]]:
                 )
                 found.append(words[:cut])
     return found
+
+
+def test_both_ci_recipes_are_found() -> None:
+    names = {p.name for p in RECIPES}
+    assert {"composer.yml", ".gitlab-ci.yml", ".pre-commit-hooks.yaml"} <= names
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.name)

@@ -180,6 +180,14 @@ def test_no_command_shows_a_secret_value(project: Deployment) -> None:
     assert "pw-planted-4711-6" in shown.stdout
     assert "built with pw-planted-4711-6" in shown.stderr
 
+    # build: its output is masked too, in text and JSON, unless --show-values.
+    for progress in ("plain", "json"):
+        rebuilt = d.run("--progress", progress, "build", "--no-cache", "web")
+        _hidden(_both(rebuilt))
+        assert "built with ********" in rebuilt.stderr, rebuilt.stderr
+    rebuilt = d.run("build", "--no-cache", "--show-values", "web")
+    assert "built with pw-planted-4711-6" in rebuilt.stderr, rebuilt.stderr
+
     # watch: the first pass's plan and progress, as text and as JSON events.
     _write(d, 7)
     out = _watch(d, "plain", "pw-planted-4711-7")

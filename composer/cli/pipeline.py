@@ -108,15 +108,39 @@ class EarlyObserve:
         self.name = name
         self._done: tuple[Engine, Actual] | None = None
         self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._discarded = False
         self._thread = threading.Thread(target=self._run, name="observe", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        engine: Engine | None = None
+        done: tuple[Engine, Actual] | None = None
+        error: BaseException | None = None
         try:
             engine = connect()
-            self._done = engine, observe(engine, self.name)
+            done = engine, observe(engine, self.name)
         except BaseException as exc:  # handed to the caller by result()
-            self._error = exc
+            error = exc
+        with self._lock:
+            if self._discarded:
+                if engine is not None:
+                    engine.close()
+                return
+            self._done, self._error = done, error
+
+    def discard(self) -> None:
+        """Nobody will use the result: drop it without waiting for it.
+
+        The engine connection is closed now if the thread is done, else by the
+        thread when it is; an error it met is not raised.
+        """
+        with self._lock:
+            self._discarded = True
+            self._error = None
+            if self._done is not None:
+                self._done[0].close()
+                self._done = None
 
     def result(self) -> tuple[Engine, Actual]:
         """The engine and the observed state; the thread's error if it failed."""
@@ -127,9 +151,16 @@ class EarlyObserve:
         return self._done
 
 
-def observe_early(options: GlobalOptions) -> EarlyObserve | None:
-    """Start observing the project ``-p`` names, if it names one."""
-    return EarlyObserve(options.project_name) if options.project_name else None
+def observe_early(
+    options: GlobalOptions, target: str | None = None
+) -> EarlyObserve | None:
+    """Start observing the project ``-p`` names, if it names one.
+
+    Not for ``--target swarm``: that target reads the swarm, not one engine.
+    """
+    if not options.project_name or target == "swarm":
+        return None
+    return EarlyObserve(options.project_name)
 
 
 def prepare(

@@ -55,9 +55,11 @@ def progress_scope(progress: str) -> tuple[Any, AbstractContextManager[Any]]:
 
 def run_up(opts: GlobalOptions, request: UpRequest) -> bool:
     """Plan, print the plan, apply it; False when a swarm target took it."""
-    early = observe_early(opts)
+    early = observe_early(opts, request.target)
     project = load(opts, request.services)
     if target_of(project, request.target) == "swarm":
+        if early is not None:  # only the file said swarm
+            early.discard()
         from composer.cli.swarm_cmds import SwarmRequest, swarm_up
 
         swarm_up(

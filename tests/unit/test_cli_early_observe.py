@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -73,3 +74,64 @@ def test_the_threads_engine_error_reaches_the_caller(
             project=_Project("shop"),
             early=early,  # type: ignore[arg-type]
         )
+
+
+def test_target_swarm_on_the_command_line_starts_nothing(
+    observed: list[str],
+) -> None:
+    """--target swarm reads the swarm: no single-engine observe is started."""
+    options = GlobalOptions(project_name="shop")
+    assert pipeline.observe_early(options, "swarm") is None
+    assert pipeline.observe_early(options, "engine") is not None
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_a_discarded_observation_closes_its_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """x-composer says swarm: the early read is dropped and its connection closed.
+
+    Discarded after the thread is done or while it still runs, the engine is
+    closed once and nothing is raised, not even the thread's error.
+    """
+    engines: list[_Engine] = []
+    gate = threading.Event()
+
+    def connect() -> _Engine:
+        engines.append(_Engine())
+        return engines[-1]
+
+    def observe(engine: object, name: str) -> str:
+        gate.wait(10)
+        return "state"
+
+    monkeypatch.setattr(pipeline, "connect", connect)
+    monkeypatch.setattr(pipeline, "observe", observe)
+    gate.set()
+    finished = pipeline.observe_early(GlobalOptions(project_name="shop"))
+    assert finished is not None
+    finished._thread.join()
+    finished.discard()
+    gate.clear()
+    running = pipeline.observe_early(GlobalOptions(project_name="shop"))
+    assert running is not None
+    running.discard()
+    gate.set()
+    running._thread.join()
+    assert [e.closed for e in engines] == [1, 1]
+
+    def refuse() -> None:
+        raise EngineError("cannot reach the Docker engine")
+
+    monkeypatch.setattr(pipeline, "connect", refuse)
+    failed = pipeline.observe_early(GlobalOptions(project_name="shop"))
+    assert failed is not None
+    failed._thread.join()
+    failed.discard()

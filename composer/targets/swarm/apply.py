@@ -208,9 +208,18 @@ def _retry(call: Callable[[], None], timeout: float = DRAIN_TIMEOUT) -> None:
 
 
 def _drain(engine: SwarmEngine, project: str) -> None:
-    """Wait (bounded) until no task container of the project is left here."""
+    """Wait (bounded) until no task container of the project is left here.
+
+    The swarm leaves the containers of completed job tasks behind when their
+    service goes; once the services are removed, exited ones are removed here.
+    """
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while engine.project_containers(project):
+        for ident in engine.finished_task_containers(project):
+            try:
+                engine.remove_task_container(ident)
+            except EngineError as exc:  # the swarm's own clean-up won the race
+                log.debug("task container %s: %s", ident, exc.message)
         if time.monotonic() >= deadline:
             log.warning("task containers of %s are still stopping", project)
             return
@@ -230,12 +239,19 @@ def wait_converged(
     deadline = time.monotonic() + (timeout or 300.0)
     pending = {s.name for s in desired.services.values()}
     started = time.monotonic()
+    # A job looks stuck for a moment between a task failing and its retry being
+    # made; it has failed only when it still looks so at the next poll.
+    stuck: set[str] = set()
     for name in sorted(pending):
         _report(reporter, "service", name, Status.WAITING, "converging")
     while pending:
         for name in sorted(pending):
             state = _service_state(engine, name)
-            if state.failed:
+            if state.stuck and name not in stuck:
+                stuck.add(name)
+                continue
+            stuck.discard(name)
+            if state.failed or state.stuck:
                 _report(reporter, "service", name, Status.FAILED, state.text)
                 raise ApplyError(f"service {name}: {state.text}")
             if state.converged:
@@ -263,17 +279,21 @@ class _State:
     converged: bool
     failed: bool
     text: str
+    #: A job whose run has failed tasks and nothing left that could finish it.
+    stuck: bool = False
 
 
 def _service_state(engine: SwarmEngine, name: str) -> _State:
     service = engine.inspect_service(name)
     update: Mapping[str, Any] = service.get("UpdateStatus") or {}
     tasks = engine.tasks(str(service["ID"]))
+    mode: Mapping[str, Any] = (service.get("Spec") or {}).get("Mode") or {}
+    if "ReplicatedJob" in mode or "GlobalJob" in mode:
+        return job_state(service, tasks)
     errors = failing_tasks(tasks)
     if update.get("State") in FAILED_UPDATES:
         detail = update.get("Message") or update.get("State")
         return _State(False, True, f"update {detail}{errors}")
-    mode: Mapping[str, Any] = (service.get("Spec") or {}).get("Mode") or {}
     wanted = (mode.get("Replicated") or {}).get("Replicas")
     template = ((service.get("Spec") or {}).get("TaskTemplate") or {}).get(
         "ContainerSpec"
@@ -290,6 +310,46 @@ def _service_state(engine: SwarmEngine, name: str) -> _State:
     converged = count_ok and len(running) == len(live) and not updating
     shown = wanted if wanted is not None else len(live)
     return _State(converged, False, f"{len(running)}/{shown} running{errors}")
+
+
+#: Task states from which a task can still complete.
+_ACTIVE = frozenset(
+    {
+        "new", "allocated", "pending", "assigned", "accepted", "preparing",
+        "ready", "starting", "running",
+    }
+)  # fmt: skip
+
+
+def job_state(service: Mapping[str, Any], tasks: list[dict[str, Any]]) -> _State:
+    """How far the job's current run is: done when its completions are in.
+
+    Only the tasks of the run the spec last started count (the job's
+    iteration); tasks of earlier runs are history.
+    """
+    iteration = ((service.get("JobStatus") or {}).get("JobIteration") or {}).get(
+        "Index"
+    )
+    run = [t for t in tasks if (t.get("JobIteration") or {}).get("Index") == iteration]
+    done = [t for t in run if (t.get("Status") or {}).get("State") == "complete"]
+    active = [t for t in run if (t.get("Status") or {}).get("State") in _ACTIVE]
+    mode: Mapping[str, Any] = (service.get("Spec") or {}).get("Mode") or {}
+    replicated = mode.get("ReplicatedJob")
+    if replicated is not None:
+        wanted = int(
+            replicated.get("TotalCompletions") or replicated.get("MaxConcurrent") or 1
+        )
+        finished = len(done) >= wanted
+        shown = f"{len(done)}/{wanted} completed"
+    else:
+        # One task per node: every node that was given one has completed it.
+        nodes = {t.get("NodeID") for t in run}
+        finished = bool(run) and nodes == {t.get("NodeID") for t in done}
+        shown = f"{len({t.get('NodeID') for t in done})}/{len(nodes)} nodes completed"
+    errors = failing_tasks(run)
+    stuck = not finished and not active and bool(errors)
+    text = f"job failed: {shown}{errors}" if stuck else f"{shown}{errors}"
+    return _State(finished, False, text, stuck)
 
 
 def failing_tasks(tasks: list[dict[str, Any]], limit: int = 3) -> str:

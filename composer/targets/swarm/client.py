@@ -93,6 +93,23 @@ class SwarmEngine(Engine):
             )
         return [c["Id"] for c in found]
 
+    def finished_task_containers(self, project: str) -> list[str]:
+        """IDs of the project's task containers here that have exited."""
+        with self._guard("list containers"):
+            found = self.api.containers(
+                all=True,
+                filters={
+                    "label": f"{NAMESPACE_LABEL}={project}",
+                    "status": ["exited", "created", "dead"],
+                },
+            )
+        return [c["Id"] for c in found]
+
+    def remove_task_container(self, ident: str) -> None:
+        """Remove an exited task container the swarm left behind."""
+        with self._guard(f"remove container {ident}"):
+            self.api.remove_container(ident)
+
     # -- change -----------------------------------------------------------
 
     def create_overlay(self, net: NetworkDef) -> str:
@@ -169,12 +186,14 @@ class SwarmEngine(Engine):
 
 def _service_args(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The SDK's keyword arguments for a ServiceSpec (every field explicit)."""
-    return {
+    args: dict[str, Any] = {
         "task_template": dict(spec["TaskTemplate"]),
         "name": spec["Name"],
         "labels": dict(spec["Labels"]),
         "mode": dict(spec["Mode"]),
-        "update_config": dict(spec["UpdateConfig"]),
-        "rollback_config": dict(spec["RollbackConfig"]),
         "endpoint_spec": dict(spec["EndpointSpec"]),
     }
+    # A job's spec has no update settings (None: the SDK sends none).
+    args["update_config"] = spec.get("UpdateConfig")
+    args["rollback_config"] = spec.get("RollbackConfig")
+    return args

@@ -20,7 +20,14 @@ from composer.targets.swarm.model import (
     ServiceDef,
     SwarmDesired,
 )
-from composer.targets.swarm.spec import RESTART_DEFAULTS, UPDATE_DEFAULTS, duration
+from composer.targets.swarm.spec import (
+    JOB_MODES,
+    JOB_RESTART_DEFAULTS,
+    MODES,
+    RESTART_DEFAULTS,
+    UPDATE_DEFAULTS,
+    duration,
+)
 
 log = logging.getLogger(__name__)
 
@@ -314,21 +321,37 @@ def _deploy(
 ) -> dict[str, Any]:
     deploy: Mapping[str, Any] = service.get("deploy") or {}
     mode = str(deploy.get("mode") or "replicated")
-    if mode not in ("replicated", "global"):
-        warnings.append(f"services.{key}.deploy.mode: {mode} is not supported yet")
-        mode = "replicated"  # TODO(#10): replicated-job and global-job
+    if mode not in MODES:
+        raise ConfigError.at(
+            "C154",
+            f"unknown mode {mode}; use one of {', '.join(MODES)}",
+            key=f"services.{key}.deploy.mode",
+        )
+    job = mode in JOB_MODES
     replicas = deploy.get("replicas")
     if replicas is None:
         replicas = service.get("scale", 1)
+    if job:
+        # A job's tasks run to completion once: there is no rolling update.
+        for field in ("update_config", "rollback_config"):
+            if deploy.get(field):
+                warnings.append(
+                    f"services.{key}.deploy.{field}: a job is re-run, not "
+                    "rolled, on change; ignored"
+                )
     placement: Mapping[str, Any] = deploy.get("placement") or {}
     return {
         "mode": mode,
-        "replicas": None if mode == "global" else int(replicas),
+        "replicas": int(replicas) if mode in ("replicated", "replicated-job") else None,
         "endpoint_mode": str(deploy.get("endpoint_mode") or "vip"),
         "labels": _strings(deploy.get("labels")),
-        "update_config": _keyed(deploy.get("update_config"), UPDATE_DEFAULTS),
-        "rollback_config": _keyed(deploy.get("rollback_config"), UPDATE_DEFAULTS),
-        "restart_policy": _restart(deploy.get("restart_policy"), service),
+        "update_config": None
+        if job
+        else _keyed(deploy.get("update_config"), UPDATE_DEFAULTS),
+        "rollback_config": None
+        if job
+        else _keyed(deploy.get("rollback_config"), UPDATE_DEFAULTS),
+        "restart_policy": _restart(deploy.get("restart_policy"), service, job),
         "resources": _resources(deploy.get("resources") or {}),
         "placement": {
             "constraints": [str(c) for c in placement.get("constraints") or ()],
@@ -351,19 +374,21 @@ def _keyed(raw: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _restart(raw: Any, service: Mapping[str, Any]) -> dict[str, Any]:
+def _restart(raw: Any, service: Mapping[str, Any], job: bool) -> dict[str, Any]:
+    # A job's task that exits 0 is done: by default only a failure is retried.
+    defaults = JOB_RESTART_DEFAULTS if job else RESTART_DEFAULTS
     if raw:
-        return _keyed(raw, RESTART_DEFAULTS)
+        return _keyed(raw, defaults)
     restart = str(service.get("restart") or "")
     if restart == "no":
-        return _keyed({"condition": "none"}, RESTART_DEFAULTS)
+        return _keyed({"condition": "none"}, defaults)
     if restart.startswith("on-failure"):
         _, _, count = restart.partition(":")
         return _keyed(
             {"condition": "on-failure", "max_attempts": int(count or 0)},
-            RESTART_DEFAULTS,
+            defaults,
         )
-    return dict(RESTART_DEFAULTS)
+    return dict(defaults)
 
 
 def _resources(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from composer.targets.swarm.model import (
     SwarmActual,
     SwarmDesired,
 )
+from composer.targets.swarm.spec import JOB_MODES
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +135,19 @@ def _service_step(
     name: str, key: str, view: Mapping[str, Any], actual: SwarmActual
 ) -> Step | None:
     found = actual.services.get(name)
+    job = view["deploy"]["mode"] in JOB_MODES
     if found is None:
-        return Step(Action.CREATE, Kind.SERVICE, name, "not found", service=key)
+        reason = "not found: the job runs" if job else "not found"
+        return Step(Action.CREATE, Kind.SERVICE, name, reason, service=key)
+    # A job that ran with this very spec is done: it is not run again.
     diffs = field_diffs(found.view, view)
     if not diffs:
         return None
-    order = view["deploy"]["update_config"]["order"]
-    reason = f"configuration changed: rolling update ({order})"
+    if job:
+        reason = "configuration changed: the job runs again"
+    else:
+        order = view["deploy"]["update_config"]["order"]
+        reason = f"configuration changed: rolling update ({order})"
     return Step(Action.UPDATE, Kind.SERVICE, name, reason, service=key, diffs=diffs)
 
 

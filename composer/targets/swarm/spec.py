@@ -30,6 +30,20 @@ RESTART_DEFAULTS: Mapping[str, Any] = {
     "max_attempts": 0,
     "window": "0s",
 }
+#: A job's task is retried only when it fails (it must not run again once done).
+JOB_RESTART_DEFAULTS: Mapping[str, Any] = {
+    **RESTART_DEFAULTS,
+    "condition": "on-failure",
+}
+#: Compose's ``deploy.mode`` values and the Swarm API's ``Mode`` keys.
+MODES: Mapping[str, str] = {
+    "replicated": "Replicated",
+    "global": "Global",
+    "replicated-job": "ReplicatedJob",
+    "global-job": "GlobalJob",
+}
+#: Modes whose tasks run to completion instead of running on.
+JOB_MODES = frozenset({"replicated-job", "global-job"})
 _UPDATE_KEYS = {
     "parallelism": "Parallelism",
     "delay": "Delay",
@@ -98,12 +112,7 @@ def _text_ns(value: Any) -> str:
 def to_api(view: Mapping[str, Any], project: str, names: Directory) -> dict[str, Any]:
     """The full ServiceSpec for a view (IDs looked up in ``names``)."""
     deploy: Mapping[str, Any] = view["deploy"]
-    mode: dict[str, Any] = (
-        {"Global": {}}
-        if deploy["mode"] == "global"
-        else {"Replicated": {"Replicas": deploy["replicas"]}}
-    )
-    return {
+    spec: dict[str, Any] = {
         "Name": view["name"],
         "Labels": {**deploy["labels"], NAMESPACE_LABEL: project},
         "TaskTemplate": {
@@ -117,9 +126,7 @@ def to_api(view: Mapping[str, Any], project: str, names: Directory) -> dict[str,
             ],
             "ForceUpdate": 0,
         },
-        "Mode": mode,
-        "UpdateConfig": _keyed_to_api(deploy["update_config"], _UPDATE_KEYS),
-        "RollbackConfig": _keyed_to_api(deploy["rollback_config"], _UPDATE_KEYS),
+        "Mode": _mode_to_api(deploy),
         "EndpointSpec": {
             "Mode": deploy["endpoint_mode"],
             "Ports": [
@@ -133,6 +140,25 @@ def to_api(view: Mapping[str, Any], project: str, names: Directory) -> dict[str,
             ],
         },
     }
+    # Jobs have no rolling update: the engine is sent no update settings.
+    for key, api in (
+        ("update_config", "UpdateConfig"),
+        ("rollback_config", "RollbackConfig"),
+    ):
+        if deploy[key] is not None:
+            spec[api] = _keyed_to_api(deploy[key], _UPDATE_KEYS)
+    return spec
+
+
+def _mode_to_api(deploy: Mapping[str, Any]) -> dict[str, Any]:
+    mode = deploy["mode"]
+    if mode == "replicated":
+        return {"Replicated": {"Replicas": deploy["replicas"]}}
+    if mode == "replicated-job":
+        # All completions may run at once; Compose has no key to limit that.
+        count = deploy["replicas"]
+        return {"ReplicatedJob": {"MaxConcurrent": count, "TotalCompletions": count}}
+    return {MODES[mode]: {}}
 
 
 def _container_to_api(
@@ -248,16 +274,19 @@ def from_api(spec: Mapping[str, Any], names: Directory) -> dict[str, Any]:
     endpoint: Mapping[str, Any] = spec.get("EndpointSpec") or {}
     labels = dict(spec.get("Labels") or {})
     labels.pop(NAMESPACE_LABEL, None)
-    replicated = mode.get("Replicated")
+    kind = next((m for m, api in MODES.items() if api in mode), "replicated")
+    job = kind in JOB_MODES
     deploy = {
-        "mode": "replicated" if replicated is not None else "global",
-        "replicas": (replicated or {}).get("Replicas", 1)
-        if replicated is not None
-        else None,
+        "mode": kind,
+        "replicas": _replicas_from_api(kind, mode),
         "endpoint_mode": endpoint.get("Mode") or "vip",
         "labels": labels,
-        "update_config": _keyed_from_api(spec.get("UpdateConfig"), UPDATE_DEFAULTS),
-        "rollback_config": _keyed_from_api(spec.get("RollbackConfig"), UPDATE_DEFAULTS),
+        "update_config": None
+        if job
+        else _keyed_from_api(spec.get("UpdateConfig"), UPDATE_DEFAULTS),
+        "rollback_config": None
+        if job
+        else _keyed_from_api(spec.get("RollbackConfig"), UPDATE_DEFAULTS),
         "restart_policy": _keyed_from_api(task.get("RestartPolicy"), RESTART_DEFAULTS),
         "resources": _resources_from_api(task.get("Resources") or {}),
         "placement": _placement_from_api(task.get("Placement") or {}),
@@ -285,6 +314,16 @@ def from_api(spec: Mapping[str, Any], names: Directory) -> dict[str, Any]:
     ]
     view["deploy"] = deploy
     return view
+
+
+def _replicas_from_api(kind: str, mode: Mapping[str, Any]) -> int | None:
+    if kind == "replicated":
+        return int((mode.get("Replicated") or {}).get("Replicas", 1))
+    if kind == "replicated-job":
+        job: Mapping[str, Any] = mode.get("ReplicatedJob") or {}
+        # The engine's default: as many completions as may run at once.
+        return int(job.get("TotalCompletions") or job.get("MaxConcurrent") or 1)
+    return None
 
 
 def _container_from_api(

@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from composer.errors import ConfigError
+from composer.engine.report import Status
+from composer.errors import ApplyError, ConfigError
 from composer.plan.model import Action, Kind
 from composer.spec.project import Project
-from composer.targets.swarm.apply import failing_tasks
+from composer.targets.swarm.apply import failing_tasks, job_state, wait_converged
 from composer.targets.swarm.desired import build_swarm_desired
 from composer.targets.swarm.model import (
     NAMESPACE_LABEL,
     SOURCE_LABEL,
     ObservedObject,
     ObservedService,
+    ServiceDef,
     SwarmActual,
     SwarmDesired,
 )
@@ -382,3 +384,139 @@ def test_waiting_reports_failed_and_unplaceable_tasks() -> None:
         f"task {'a' * 12} failed: task: non-zero exit (3))"
     )
     assert failing_tasks(tasks[2:]) == ""
+
+
+# -- jobs ----------------------------------------------------------------------
+
+
+def _jobs(tmp_path: Path, command: str = "true") -> SwarmDesired:
+    project = _project(
+        tmp_path,
+        {
+            "migrate": {
+                "image": "busybox",
+                "command": command,
+                "deploy": {"mode": "replicated-job", "replicas": 3},
+            },
+            "warm": {"image": "busybox", "deploy": {"mode": "global-job"}},
+        },
+    )
+    return build_swarm_desired(project)
+
+
+def test_jobs_are_swarm_job_services(tmp_path: Path) -> None:
+    """Jobs get a job mode, no update settings and retry only on failure."""
+    desired = _jobs(tmp_path)
+    assert desired.warnings == ()
+    names = Directory()
+    migrate = to_api(desired.services["migrate"].view, PROJECT, names)
+    assert migrate["Mode"] == {
+        "ReplicatedJob": {"MaxConcurrent": 3, "TotalCompletions": 3}
+    }
+    assert "UpdateConfig" not in migrate and "RollbackConfig" not in migrate
+    assert migrate["TaskTemplate"]["RestartPolicy"]["Condition"] == "on-failure"
+    warm = to_api(desired.services["warm"].view, PROJECT, names)
+    assert warm["Mode"] == {"GlobalJob": {}}
+    for svc in desired.services.values():
+        assert from_api(to_api(svc.view, PROJECT, names), names) == svc.view
+
+
+def test_a_done_job_is_not_run_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    """Same spec: no step. Changed spec: an update, which re-runs the job."""
+    actual = _as_observed(_jobs(tmp_path))
+    assert plan_swarm(_jobs(tmp_path), actual).steps == ()
+    steps = plan_swarm(_jobs(tmp_path, "echo again"), actual).steps
+    assert [(s.action, s.name, s.reason) for s in steps] == [
+        (
+            Action.UPDATE,
+            f"{PROJECT}_migrate",
+            "configuration changed: the job runs again",
+        )
+    ]
+    fresh = plan_swarm(_jobs(tmp_path), _as_observed(_jobs(tmp_path, "x"))).steps
+    assert {s.name for s in fresh} == {f"{PROJECT}_migrate"}
+
+
+def test_job_update_settings_are_warned_about(tmp_path: Path) -> None:
+    """update_config means nothing to a job; an unknown mode is an error."""
+    job = {"mode": "global-job", "update_config": {"order": "start-first"}}
+    project = _project(tmp_path, {"a": {"image": "b", "deploy": job}})
+    assert build_swarm_desired(project).warnings == (
+        "services.a.deploy.update_config: a job is re-run, not rolled, on change; "
+        "ignored",
+    )
+    bad = _project(tmp_path, {"a": {"image": "b", "deploy": {"mode": "cron"}}})
+    with pytest.raises(ConfigError, match="unknown mode cron"):
+        build_swarm_desired(bad)
+
+
+def _task(ident: str, state: str, run: int = 2, node: str = "n1", err: str = "") -> Any:
+    return {
+        "ID": ident * 25,
+        "NodeID": node,
+        "DesiredState": "complete",
+        "UpdatedAt": ident,
+        "JobIteration": {"Index": run},
+        "Status": {"State": state, "Err": err},
+    }
+
+
+def _job_service(mode: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Spec": {"Mode": mode}, "JobStatus": {"JobIteration": {"Index": 2}}}
+
+
+def test_job_state_counts_the_current_run_only() -> None:
+    """Completions of the latest run count; earlier runs' tasks do not."""
+    replicated = _job_service(
+        {"ReplicatedJob": {"MaxConcurrent": 2, "TotalCompletions": 2}}
+    )
+    old = [_task("a", "complete", run=1), _task("b", "complete", run=1)]
+    state = job_state(replicated, [*old, _task("c", "running")])
+    assert (state.converged, state.stuck, state.text) == (False, False, "0/2 completed")
+    state = job_state(replicated, [_task("c", "complete"), _task("d", "complete")])
+    assert (state.converged, state.text) == (True, "2/2 completed")
+    glob = _job_service({"GlobalJob": {}})
+    tasks = [_task("e", "complete"), _task("f", "running", node="n2")]
+    assert not job_state(glob, tasks).converged
+    tasks[1] = _task("f", "complete", node="n2")
+    assert job_state(glob, tasks).text == "2/2 nodes completed"
+
+
+def test_a_failed_job_is_reported() -> None:
+    """A run with failed tasks and nothing left to finish it has failed."""
+    replicated = _job_service({"ReplicatedJob": {"TotalCompletions": 1}})
+    failed = _task("a", "failed", err="task: non-zero exit (1)")
+    state = job_state(replicated, [failed])
+    assert state.stuck and not state.converged
+    assert state.text == (
+        f"job failed: 0/1 completed (task {'a' * 12} failed: task: non-zero exit (1))"
+    )
+    # While a retry is under way the job has not failed.
+    assert not job_state(replicated, [failed, _task("b", "pending")]).stuck
+
+
+class _FakeEngine:
+    """inspect_service and tasks of one job whose only task failed."""
+
+    def inspect_service(self, name: str) -> dict[str, Any]:
+        return {"ID": "x", **_job_service({"ReplicatedJob": {"TotalCompletions": 1}})}
+
+    def tasks(self, service_id: str) -> list[dict[str, Any]]:
+        return [_task("a", "failed", err="task: non-zero exit (1)")]
+
+
+def test_waiting_fails_with_the_job_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """up --wait fails naming the failed job's task error."""
+    monkeypatch.setattr("composer.targets.swarm.apply.POLL", 0)
+    desired = SwarmDesired(
+        PROJECT, {"j": ServiceDef("j", f"{PROJECT}_j", {})}, {}, {}, {}
+    )
+    events: list[Any] = []
+
+    class _Reporter:
+        def event(self, event: Any) -> None:
+            events.append(event)
+
+    with pytest.raises(ApplyError, match="job failed: 0/1 completed"):
+        wait_converged(_FakeEngine(), desired, _Reporter(), 60)  # type: ignore[arg-type]
+    assert events[-1].status is Status.FAILED

@@ -58,3 +58,31 @@ def test_replicated_job_completes_once_per_spec(swarm_project: SwarmProject) -> 
 
     p.run("down")
     assert p.leftovers() == []
+
+
+FAILING = """
+x-composer:
+  target: swarm
+services:
+  migrate:
+    image: composer-test/busybox:latest
+    command: ["sh", "-c", "exit @CODE@"]
+    deploy:
+      mode: replicated-job
+      restart_policy: {condition: none}
+"""
+
+
+def test_failed_job_is_reported(swarm_project: SwarmProject) -> None:
+    """up --wait fails naming the task's error; a fixed spec runs the job again."""
+    p = swarm_project
+    p.write(FAILING.replace("@CODE@", "3"))
+    failed = p.run("up", "--wait", "--wait-timeout", "120", code=1)
+    assert f"service {p.name}_migrate: job failed" in failed.stderr, failed.stderr
+    assert "non-zero exit (3)" in failed.stderr, failed.stderr
+
+    p.write(FAILING.replace("@CODE@", "0"))
+    p.run("up", "--wait", "--wait-timeout", "120")
+    p.run("diff", "--exit-code")
+    p.run("down")
+    assert p.leftovers() == []

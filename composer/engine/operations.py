@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 import uuid
@@ -22,13 +23,16 @@ from composer.engine.clock import engine_time
 from composer.engine.labels import CREATED
 from composer.engine.report import Event, Reporter, Status
 from composer.engine.spec import ContainerSpec
-from composer.errors import ApplyError, ComposerError
+from composer.errors import ApplyError, ComposerError, EngineError
 from composer.graph import Condition, Dependency, Desired
 from composer.plan.model import Action, Kind, Step
 
 log = logging.getLogger(__name__)
 
 Hasher = Callable[[Mapping[str, object]], str]
+#: The engine's answer to starting a container whose containerd task was left
+#: behind by an engine stopped mid-start.
+_STALE_TASK = re.compile(r"task [0-9a-f]+: already exists")
 #: Called before each step; raises (LockError) when the apply must stop.
 Guard = Callable[[], None]
 
@@ -105,7 +109,7 @@ def _dispatch(ctx: StepContext, step: Step) -> str | None:
         ident = engine.create_container(_spec(ctx, step), step.name)
         engine.start(ident)
     elif step.action is Action.START:
-        engine.start(ident)
+        ident = _start(ctx, step, ident)
     elif step.action is Action.RESTART:
         engine.stop(ident, ctx.stop_timeout)
         engine.start(ident)
@@ -117,6 +121,28 @@ def _dispatch(ctx: StepContext, step: Step) -> str | None:
         return None
     elif step.action is Action.RECREATE:
         ident = _recreate(ctx, step)
+    return ident
+
+
+def _start(ctx: StepContext, step: Step, ident: str) -> str:
+    """Start a container; recreate it when the engine kept a stale task for it.
+
+    An engine stopped while it was starting the container can come back with
+    the container "created" and containerd still holding its task: every
+    start then fails with "task ...: already exists".  Only a new container
+    gets past it; ``_recreate`` keeps its anonymous volumes.
+    """
+    try:
+        ctx.engine.start(ident)
+    except EngineError as exc:
+        if not _STALE_TASK.search(exc.message):
+            raise
+        log.warning(
+            "the engine kept a stale task for %s (%s); recreating it",
+            step.name,
+            exc.message,
+        )
+        return _recreate(ctx, step)
     return ident
 
 

@@ -36,6 +36,8 @@ class EngineProxy:
         self.mutating = 0
         self.accepted = 0
         self.cut = threading.Event()
+        #: The request line that reached ``cut_after`` (None: closed, not cut).
+        self.tripped: bytes | None = None
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -89,8 +91,10 @@ class EngineProxy:
     def _admit(self, data: bytes) -> bool:
         """Count the request lines in ``data``; False once the cut is reached."""
         with self._lock:
-            for _ in _MUTATING.finditer(data):
+            for match in _MUTATING.finditer(data):
                 if self.cut_after is not None and self.mutating >= self.cut_after:
+                    line = data[match.start() :].lstrip(b"\r\n")
+                    self.tripped = line.split(b"\r\n", 1)[0]
                     self._cut_locked()
                     return False
                 self.mutating += 1

@@ -7,6 +7,7 @@ no traceback; after a cut, one more ``up`` on the real engine must converge.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tempfile
 import time
@@ -26,6 +27,7 @@ HTTP_TIMEOUT = 3
 BOUND = HTTP_TIMEOUT * 4 + 10
 COMMANDS = (["up", "-d"], ["diff"], ["ps"], ["down"])
 CLEAR = ("engine", "docker")
+LEASE_CALL = re.compile(rb"DELETE /\S*/containers/|POST /\S*/containers/\w+/update")
 
 APP = (
     """
@@ -118,7 +120,11 @@ def test_unreachable_engines(proj: Proj, fault_dir: Path) -> None:
 
 
 def _cut_once(proj: Proj, fault_dir: Path, k: int) -> tuple[list[str], bool]:
-    """``up`` through a proxy cut after k changes; then ``up`` directly."""
+    """``up`` through a proxy cut after k changes; then ``up`` directly.
+
+    Returns the problems seen and whether the proxy was cut (False: ``up``
+    made fewer than k+1 changes and finished).
+    """
     problems = []
     sock = fault_dir / f"cut{k}.sock"
     proxy = EngineProxy(sock, cut_after=k)
@@ -128,8 +134,13 @@ def _cut_once(proj: Proj, fault_dir: Path, k: int) -> tuple[list[str], bool]:
         proxy.close()
         sock.unlink(missing_ok=True)
     out = (proc.stdout + proc.stderr).lower()
-    if proxy.cut.is_set() and proc.returncode == 0:
-        problems.append(f"k={k}: exit 0 after the cut")
+    tripped = proxy.tripped
+    # The lease's own calls, its release (the only DELETE of a fresh deploy)
+    # and its renewal (an update), only warn when they fail: once the work is
+    # done, exit 0 is right.
+    lease = tripped is not None and LEASE_CALL.match(tripped)
+    if tripped is not None and proc.returncode == 0 and not lease:
+        problems.append(f"k={k}: exit 0 after the cut at {tripped!r}")
     if proc.returncode != 0 and not any(word in out for word in CLEAR):
         problems.append(f"k={k}: unclear message {out[-200:]!r}")
     proj.up()
@@ -143,30 +154,36 @@ def _cut_once(proj: Proj, fault_dir: Path, k: int) -> tuple[list[str], bool]:
     ]
     if len(names) != 6 or len(set(names)) != 6:
         problems.append(f"k={k}: containers {sorted(names)}")
-    return problems, proxy.cut.is_set() and proxy.mutating == k
+    return problems, tripped is not None
 
 
 def test_engine_cut_mid_up(proj: Proj, fault_dir: Path) -> None:
-    """The engine vanishes after k changes of an ``up``; the next ``up`` converges."""
+    """The engine vanishes after k changes of an ``up``; the next ``up`` converges.
+
+    CI tries a few k; the full size every k until ``up`` finishes uncut.
+    """
     proj.write(APP)
-    ks = range(1, 25) if full_size() else (1, 4, 9, 14)
+    ks = range(1, 80) if full_size() else (1, 4, 9, 14)
     problems: list[str] = []
-    cuts = 0
+    runs = cuts = 0
     for k in ks:
         found, cut = _cut_once(proj, fault_dir, k)
         problems.extend(found)
+        runs += 1
         cuts += cut
         down = proj.run("down", "-t", "0")
         assert down.returncode == 0, down.stderr
+        if not cut:
+            break
     failed_runs = len({p.split(":")[0] for p in problems})
-    rate = 100.0 * (len(ks) - failed_runs) / len(ks)
+    rate = 100.0 * (runs - failed_runs) / runs
     lines = [
-        f"cuts after k mutating calls, k in {list(ks)}: {len(ks)} runs, "
-        f"{cuts} cut mid-up (goal: all)",
+        f"cuts after k mutating calls, k from 1 to {k}: {runs} runs, "
+        f"{cuts} cut mid-up (goal: all but a last one that finished uncut)",
         f"converged after one more up: {rate:.1f} % (goal 100 %)",
         f"problems: {len(problems)} (goal 0)",
         *(f"  {p}" for p in problems),
     ]
     text = report("engine-faults-cut", lines)
     assert not problems, text
-    assert cuts == len(ks), text
+    assert cuts >= runs - 1 and (full_size() or cuts == runs), text

@@ -311,7 +311,9 @@ def sync_cmd(
             allow_empty=allow_empty,
             show_values=show_values,
             lock_timeout=lock_timeout,
-            plan_options=PlanOptions(remove_orphans=True, hasher=compose_hash),
+            plan_options=PlanOptions(
+                remove_orphans=True, hasher=compose_hash, start_completed=False
+            ),
             apply_options=ApplyOptions(
                 parallel=opts.parallel or 0, hasher=compose_hash
             ),

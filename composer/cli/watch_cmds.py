@@ -190,7 +190,9 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
             watch_files=settings.watch_files,
             lock_timeout=settings.lock_timeout,
             plan_options=PlanOptions(
-                remove_orphans=settings.remove_orphans, hasher=compose_hash
+                remove_orphans=settings.remove_orphans,
+                hasher=compose_hash,
+                start_completed=False,
             ),
             apply_options=ApplyOptions(
                 parallel=opts.parallel or 0, hasher=compose_hash

@@ -63,7 +63,7 @@ class SyncOptions:
     show_values: bool = False
     lock_timeout: float | None = 60.0
     plan_options: PlanOptions = field(
-        default_factory=lambda: PlanOptions(remove_orphans=True)
+        default_factory=lambda: PlanOptions(remove_orphans=True, start_completed=False)
     )
     apply_options: ApplyOptions = field(default_factory=ApplyOptions)
 
@@ -113,6 +113,7 @@ class Syncer:
     #: The desired state of the good commit, for telling drift events apart.
     desired: Desired | None = None
     policy: LoopPolicy = field(default_factory=LoopPolicy)
+    said: set[str] = field(default_factory=set)
 
     def iterate(self) -> SyncResult:
         """Fetch, check out, load, plan and apply once.
@@ -161,11 +162,19 @@ class Syncer:
         actual = observe(self.engine, project.name)
         draft = plan(desired, actual, self.options.plan_options)
         narrow = self._narrow(desired) if drift else None
+        kept = draft.notes
         if drift:
             narrowed = self.policy.narrow(desired, draft, actual)
             for note in narrowed.notes:
                 log.warning("%s", note)
             draft = narrowed.plan
+            kept += narrowed.kept
+        # What the pass leaves stopped on purpose (`diff` would start it),
+        # said once while it stays so.
+        for note in kept:
+            if note not in self.said:
+                log.warning("%s", note)
+        self.said = set(kept)
         shown = mask_plan(draft, secrets, self.options.show_values)
         if _removes_everything(draft, actual) and not self.options.allow_empty:
             message = (

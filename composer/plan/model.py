@@ -127,6 +127,8 @@ class Plan:
     orphans: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: What a loop's plan deliberately leaves as it is, and why (not warnings).
+    notes: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -146,7 +148,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The plan as plain JSON data (see docs/plan-json.md)."""
-        return {
+        out: dict[str, Any] = {
             "project": self.project,
             "empty": self.empty,
             "steps": [s.to_json() for s in self.steps],
@@ -154,6 +156,9 @@ class Plan:
             "problems": list(self.problems),
             "warnings": list(self.warnings),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 #: Parts of a variable name that mark its value as secret.

@@ -29,6 +29,10 @@ class PlanOptions:
     remove_orphans: bool = False
     hasher: Hasher | None = None
     images: ImageOptions = field(default_factory=ImageOptions)
+    #: Start containers that completed with exit code 0 (``up``, ``diff``).  The
+    #: loops (watch, reconcile, sync) pass False: a finished one-shot whose
+    #: restart policy is ``no`` or ``on-failure`` then stays stopped, noted.
+    start_completed: bool = True
 
 
 def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -> Plan:
@@ -46,11 +50,12 @@ def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -
     problems += images.problems
     warnings += images.warnings
     recreated: set[str] = set()
+    notes: list[str] = []
     for node in services:
         image_id = actual.images.get(node.image)
         stale = images.stale.get(node.name, ())
         service_steps = _service(
-            desired, actual, node, image_id, opts, recreated, stale
+            desired, actual, node, image_id, opts, recreated, stale, notes
         )
         if any(s.action is Action.RECREATE for s in service_steps):
             recreated.add(node.name)
@@ -80,6 +85,7 @@ def plan(desired: Desired, actual: Actual, options: PlanOptions | None = None) -
         tuple(c.name for c in orphans),
         tuple(problems),
         tuple(warnings),
+        tuple(notes),
     )
 
 
@@ -143,6 +149,7 @@ def _service(
     opts: PlanOptions,
     recreated: set[str],
     stale: tuple[FieldDiff, ...] = (),
+    notes: list[str] | None = None,
 ) -> list[Step]:
     wanted = effective_config(node, image_id)
     expected = {c.number: c.name for c in desired.containers(node.name)}
@@ -179,7 +186,13 @@ def _service(
         if d.service in recreated and (d.restart or d.kind != "depends_on")
     }
     for c in current:
-        out += _converge(c, node, expected, diffs[c.id], opts, restart_deps)
+        steps = _converge(c, node, expected, diffs[c.id], opts, restart_deps)
+        if not steps and _left_completed(c, node, opts) and notes is not None:
+            notes.append(
+                f"container {c.name} completed (exit code 0) and its restart "
+                f"policy is {_policy(node)}: left stopped; `composer up` starts it"
+            )
+        out += steps
 
     used = {c.number for c in current}
     free = (n for n in range(1, 10**6) if n not in used)
@@ -213,9 +226,27 @@ def _converge(
     if restart_deps and c.running:
         names = ", ".join(sorted(restart_deps))
         return [step(Action.RESTART, f"dependency {names} was recreated")]
-    if not c.running and not (c.state == "exited" and c.exit_code == 0):
-        return [step(Action.START, f"container is {c.state or 'not running'}")]
+    if not c.running and not _left_completed(c, node, opts):
+        state = c.state or "not running"
+        if c.state == "exited" and c.exit_code is not None:
+            state = f"exited with code {c.exit_code}"
+        return [step(Action.START, f"container is {state}")]
     return []
+
+
+def _policy(node: ServiceNode) -> str:
+    return str(node.definition.get("restart") or "no").split(":", 1)[0]
+
+
+def _left_completed(c: ObservedContainer, node: ServiceNode, opts: PlanOptions) -> bool:
+    """A loop leaves a finished one-shot alone unless its policy restarts it."""
+    return (
+        not opts.start_completed
+        and not c.running
+        and c.state == "exited"
+        and c.exit_code == 0
+        and _policy(node) in ("no", "on-failure")
+    )
 
 
 def _differences(

@@ -81,7 +81,9 @@ class LoopOptions:
     watch_files: bool = True
     follow_engine: bool = True
     lock_timeout: float | None = 60.0
-    plan_options: PlanOptions = field(default_factory=PlanOptions)
+    plan_options: PlanOptions = field(
+        default_factory=lambda: PlanOptions(start_completed=False)
+    )
     apply_options: ApplyOptions = field(default_factory=ApplyOptions)
 
 
@@ -291,11 +293,17 @@ class Loop:
     ) -> PassResult:
         actual = observe(self.engine, desired.project)
         draft = plan(desired, actual, self.options.plan_options)
+        kept = draft.notes
         if not initial:
             narrowed = self.policy.narrow(desired, draft, actual)
             for text in narrowed.notes:
                 self.reporter.note(text)
             draft = narrowed.plan
+            kept += narrowed.kept
+        if not quiet:
+            # What the pass leaves stopped on purpose: `diff` would start it.
+            for text in kept:
+                self.reporter.note(text)
         if draft.empty:
             if not quiet:
                 self.reporter.finished(draft, time.monotonic() - began, None)

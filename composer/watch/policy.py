@@ -49,6 +49,20 @@ def may_restart(policy: str, container: ObservedContainer, stopped: bool) -> boo
     return False
 
 
+def _left_down(
+    name: str, policy: str, container: ObservedContainer, stopped: bool
+) -> str:
+    how = f"exited with code {container.exit_code}"
+    if container.exit_code is None:
+        how = container.state or "stopped"
+    if stopped:
+        how = "was stopped"
+    return (
+        f"container {name} {how} and its restart policy is {policy}: "
+        "left stopped; `composer up` starts it"
+    )
+
+
 @dataclass
 class CrashLoop:
     """Counts the loop's restarts per service and decides when to back off."""
@@ -95,6 +109,8 @@ class Narrowed:
 
     plan: Plan
     notes: tuple[str, ...] = ()
+    #: Stopped containers left stopped by their restart policy, and why.
+    kept: tuple[str, ...] = ()
 
 
 @dataclass
@@ -122,6 +138,7 @@ class LoopPolicy:
         self.stopped &= {c.id for c in actual.containers if not c.running}
         kept: list[Step] = []
         notes: list[str] = []
+        kept_notes: list[str] = []
         for step in plan.steps:
             if not self._is_restart(step):
                 kept.append(step)
@@ -131,8 +148,10 @@ class LoopPolicy:
             container = by_id.get(step.container_id or "")
             if step.action is Action.START and node and container is not None:
                 policy = restart_policy(node.definition)
-                if not may_restart(policy, container, container.id in self.stopped):
+                stopped = container.id in self.stopped
+                if not may_restart(policy, container, stopped):
                     log.debug("%s stays down (restart: %s)", step.name, policy)
+                    kept_notes.append(_left_down(step.name, policy, container, stopped))
                     continue
             left = self.crash.wait_left(service, now)
             if left > 0:
@@ -149,7 +168,11 @@ class LoopPolicy:
                 )
                 continue
             kept.append(step)
-        return Narrowed(replace(plan, steps=tuple(kept)), tuple(dict.fromkeys(notes)))
+        return Narrowed(
+            replace(plan, steps=tuple(kept)),
+            tuple(dict.fromkeys(notes)),
+            tuple(kept_notes),
+        )
 
     @staticmethod
     def _is_restart(step: Step) -> bool:

@@ -201,3 +201,23 @@ def test_cp_port_and_top(deployment: Deployment, tmp_path: Path) -> None:
     shown = dep.run("top", "db").stdout
     assert f"{dep.name}-db-1" in shown and "sleep" in shown
     dep.assert_converged()
+
+
+def test_up_starts_a_container_stopped_with_exit_code_0(deployment: Deployment) -> None:
+    """After `stop web` (web exits 0 on SIGTERM), `diff` plans its start and
+    `up --wait` starts it again, as Compose's `up` does."""
+    dep = deployment
+    dep.write(PROJECT)
+    dep.up()
+    dep.run("stop", "-t", "5", "web")
+    client = docker.from_env()
+    web = client.containers.get(f"{dep.name}-web-1")
+    assert web.attrs["State"]["ExitCode"] == 0 and web.status == "exited"
+
+    steps = dep.diff_json()["steps"]
+    assert [(s["action"], s["name"]) for s in steps] == [("start", f"{dep.name}-web-1")]
+    assert steps[0]["reason"] == "container is exited with code 0"
+    dep.run("up", "-d", "--wait", "--wait-timeout", "60")
+    assert _state(f"{dep.name}-web-1") == "running"
+    assert dep.ids()[f"{dep.name}-web-1"] == web.id
+    dep.assert_converged()

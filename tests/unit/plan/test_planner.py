@@ -116,10 +116,45 @@ CASES = [
         [("start", "app-web-1")],
     ),
     Case(
-        "a job that completed successfully is left alone",
+        "up starts a container that exited with code 0, as Compose does",
+        WEB,
+        lambda d: actual(d, (container(d, "web", status="exited", exit_code=0),)),
+        [("start", "app-web-1")],
+    ),
+    Case(
+        "a loop leaves a completed one-shot alone (restart: no)",
         WEB,
         lambda d: actual(d, (container(d, "web", status="exited", exit_code=0),)),
         [],
+        options=PlanOptions(start_completed=False),
+    ),
+    Case(
+        "a loop leaves a completed one-shot alone (restart: on-failure)",
+        {"web": dict(SLEEP, restart="on-failure:3")},
+        lambda d: actual(d, (container(d, "web", status="exited", exit_code=0),)),
+        [],
+        options=PlanOptions(start_completed=False),
+    ),
+    Case(
+        "a loop starts a completed container whose policy is always",
+        {"web": dict(SLEEP, restart="always")},
+        lambda d: actual(d, (container(d, "web", status="exited", exit_code=0),)),
+        [("start", "app-web-1")],
+        options=PlanOptions(start_completed=False),
+    ),
+    Case(
+        "a loop starts a completed container whose policy is unless-stopped",
+        {"web": dict(SLEEP, restart="unless-stopped")},
+        lambda d: actual(d, (container(d, "web", status="exited", exit_code=0),)),
+        [("start", "app-web-1")],
+        options=PlanOptions(start_completed=False),
+    ),
+    Case(
+        "a loop starts a container that failed",
+        WEB,
+        lambda d: actual(d, (container(d, "web", status="exited", exit_code=1),)),
+        [("start", "app-web-1")],
+        options=PlanOptions(start_completed=False),
     ),
     Case(
         "scale up creates the missing numbers",
@@ -276,3 +311,18 @@ def test_plan_is_frozen() -> None:
     with pytest.raises(AttributeError):
         result.steps = ()  # type: ignore[misc]
     assert Action.CREATE.symbol == "+"
+
+
+def test_a_loop_says_why_it_leaves_a_completed_container_stopped() -> None:
+    d = desired(WEB)
+    a = actual(d, (container(d, "web", status="exited", exit_code=0),))
+    looped = plan(d, a, PlanOptions(start_completed=False))
+    assert looped.empty
+    assert looped.notes == (
+        "container app-web-1 completed (exit code 0) and its restart policy is "
+        "no: left stopped; `composer up` starts it",
+    )
+    assert looped.to_json()["notes"] == list(looped.notes)
+    explicit = plan(d, a)
+    assert [s.reason for s in explicit.steps] == ["container is exited with code 0"]
+    assert explicit.notes == () and "notes" not in explicit.to_json()

@@ -118,3 +118,18 @@ def test_removed_container_is_always_recreated() -> None:
     step = Step(Action.CREATE, Kind.CONTAINER, "p-web-1", "not found", "web", 1)
     narrowed = LoopPolicy().narrow(_desired("no"), Plan("p", (step,)), Actual("p"))
     assert narrowed.plan.steps == (step,)
+
+
+def test_narrow_says_why_a_stopped_container_stays_down() -> None:
+    """Each start the policy drops is explained, not silently left out."""
+    actual = Actual("p", (_container("exited", 137),))
+    narrowed = LoopPolicy().narrow(_desired("no"), _start_plan(), actual)
+    assert narrowed.plan.empty
+    assert narrowed.kept == (
+        "container p-web-1 exited with code 137 and its restart policy is no: "
+        "left stopped; `composer up` starts it",
+    )
+    policy = LoopPolicy()
+    policy.saw_stop("c1")
+    held = policy.narrow(_desired("unless-stopped"), _start_plan(), actual)
+    assert held.kept and "was stopped" in held.kept[0]

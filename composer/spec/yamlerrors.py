@@ -30,6 +30,11 @@ def syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> ConfigError
         return ConfigError.at(_CODE, f"invalid YAML: {problem}", Location(file))
     stopped = _location(file, stop)
     gave_up = f"the parser gave up at line {stop.line + 1}, column {stop.column + 1}"
+    if not text[stop.index :].strip():
+        # The file ended inside brackets or a quote: point at what is open.
+        unclosed = _unclosed(text)
+        if unclosed:
+            return _never_closed(file, text, unclosed, f"{gave_up}: {problem}")
     start = exc.context_mark if exc.problem_mark is not None else None
     if start is not None and (start.line, start.column) != (stop.line, stop.column):
         opened = _OPENERS.get(_char_at(text, start))
@@ -61,6 +66,54 @@ def syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> ConfigError
     return ConfigError.at(
         _CODE, f"invalid YAML: {problem}", stopped, hint=_hint(text, stop, start)
     )
+
+
+def _never_closed(
+    file: str, text: str, unclosed: list[yaml.Mark], gave_up: str
+) -> ConfigError:
+    """The innermost construct left open at the end of the file, and the others."""
+    innermost = unclosed[-1]
+    what, closer = _OPENERS[_char_at(text, innermost)]
+    hint = f"the file ends inside it; {gave_up}"
+    if len(unclosed) > 1:
+        outer = ", ".join(
+            f"{_char_at(text, m)} at line {m.line + 1}, column {m.column + 1}"
+            for m in reversed(unclosed[:-1])
+        )
+        hint = f"also never closed: {outer}; {hint}"
+    return ConfigError.at(
+        _CODE,
+        f"invalid YAML: this {what} is never closed (no matching {closer})",
+        _location(file, innermost),
+        hint=hint,
+    )
+
+
+def _unclosed(text: str) -> list[yaml.Mark]:
+    """The brackets and quote still open where the text ends, outermost first."""
+    try:
+        return _open_brackets(text)
+    except yaml.MarkedYAMLError as exc:
+        quote = exc.context_mark
+        if quote is None or _char_at(text, quote) not in ('"', "'"):
+            return []
+    # The quote swallowed the rest; the brackets are those open before it.
+    try:
+        return [*_open_brackets(text[: quote.index]), quote]
+    except yaml.YAMLError:
+        return [quote]
+
+
+def _open_brackets(text: str) -> list[yaml.Mark]:
+    stack: list[yaml.Mark] = []
+    opening = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)
+    closing = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, opening):
+            stack.append(token.start_mark)
+        elif isinstance(token, closing) and stack:
+            stack.pop()
+    return stack
 
 
 def _hint(text: str, stop: yaml.Mark, start: yaml.Mark | None) -> str | None:

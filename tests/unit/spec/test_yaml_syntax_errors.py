@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from composer.errors import ConfigError, Diagnostic
+from composer.spec import LoadOptions, load_project
 from composer.spec.yamlload import parse_yaml
 
 
@@ -94,3 +97,53 @@ def test_tab_indentation_has_a_hint() -> None:
     diag = _error("services:\n\tweb: 1\n")
     assert (diag.location.line, diag.location.column) == (2, 1)
     assert diag.hint == "YAML indents with spaces, never tabs"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "what", "outer"),
+    [
+        ("services: {web: [", 1, 17, "flow sequence", "{ at line 1, column 11"),
+        ("services: {web: [\n", 1, 17, "flow sequence", "{ at line 1, column 11"),
+        ("services: {web: {image: x}\n", 1, 11, "flow mapping", None),
+        ("x: 'abc", 1, 4, "single-quoted string", None),
+        ('x: "abc\n', 1, 4, "double-quoted string", None),
+        (
+            "services: {web: [a, {b: [",
+            1,
+            25,
+            "flow sequence",
+            "{ at line 1, column 21, [ at line 1, column 17, { at line 1, column 11",
+        ),
+        (
+            "services:\n  web:\n    command: [a, {b: 'c\n",
+            3,
+            22,
+            "single-quoted string",
+            "{ at line 3, column 18, [ at line 3, column 14",
+        ),
+    ],
+)
+def test_unclosed_at_end_of_file_points_where_it_opened(
+    text: str, line: int, column: int, what: str, outer: str | None
+) -> None:
+    """A file that ends inside brackets or a quote names the innermost opener,
+    and the hint lists the others still open, outermost last."""
+    diag = _error(text)
+    assert (diag.location.line, diag.location.column) == (line, column)
+    assert f"this {what} is never closed" in diag.message
+    assert diag.hint is not None and "the file ends inside it" in diag.hint
+    assert "the parser gave up at" in diag.hint
+    if outer is None:
+        assert "also never closed" not in diag.hint
+    else:
+        assert f"also never closed: {outer};" in diag.hint
+
+
+def test_loading_a_project_reports_the_unclosed_bracket(tmp_path: Path) -> None:
+    """watch and sync load projects this way: their message is the same."""
+    (tmp_path / "compose.yaml").write_text("services: {web: [")
+    with pytest.raises(ConfigError) as err:
+        load_project(LoadOptions(cwd=str(tmp_path), environ={}))
+    text = err.value.render()
+    assert "compose.yaml:1:17: error C102: invalid YAML: this flow sequence" in text
+    assert "also never closed: { at line 1, column 11" in text

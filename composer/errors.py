@@ -7,6 +7,7 @@ ComposerError
  +-- EngineError       the engine is unreachable or refused a call (exit 1)
  +-- ApplyError        applying a plan failed part-way (exit 1)
  +-- LockError         another writer holds the project's lease (exit 4)
+ +-- UsageError        the command line is wrong, e.g. an unknown service (exit 2)
 
 Library exceptions (PyYAML, jsonschema, the Docker SDK) are converted to these
 at one boundary each, with the original kept as ``__cause__``.  The CLI
@@ -24,6 +25,7 @@ class ExitCode:
     OK = 0
     FAILED = 1
     CHANGES = 2
+    USAGE = 2
     INVALID = 3
     LOCKED = 4
     INTERRUPTED = 130
@@ -127,3 +129,13 @@ class LockError(ComposerError):
 
     exit_code = ExitCode.LOCKED
     code = "C400"
+
+
+class UsageError(ComposerError):
+    """The command line asks for something that does not exist or cannot be.
+
+    Raised before any engine call, so nothing was changed.
+    """
+
+    exit_code = ExitCode.USAGE
+    code = "C500"

@@ -20,6 +20,7 @@ from typing import Any
 
 from composer.engine import context
 from composer.errors import ConfigError
+from composer.spec.profiles import unknown_service
 from composer.spec.project import Project
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def build_desired(
     services: dict[str, ServiceNode] = {}
     for name in order:
         svc = all_services[name]
-        replicas = _replicas(name, svc, opts.scale)
+        replicas = _replicas(name, svc, opts.scale, project)
         services[name] = ServiceNode(
             name=name,
             definition=svc,
@@ -282,9 +283,7 @@ def _selection(
         return tuple(sorted(services))
     for name in opts.services:
         if name not in services:
-            raise ConfigError.at(
-                "G003", f"no such service: {name}", key=f"services.{name}"
-            )
+            raise unknown_service(name, services)
     chosen: set[str] = set()
     pending = list(opts.services)
     while pending:
@@ -297,7 +296,9 @@ def _selection(
     return tuple(sorted(chosen))
 
 
-def _replicas(name: str, svc: Mapping[str, Any], scale: Mapping[str, int]) -> int:
+def _replicas(
+    name: str, svc: Mapping[str, Any], scale: Mapping[str, int], project: Project
+) -> int:
     if name in scale:
         replicas = scale[name]
     elif svc.get("scale") is not None:
@@ -312,6 +313,7 @@ def _replicas(name: str, svc: Mapping[str, Any], scale: Mapping[str, int]) -> in
             "G004",
             f'service "{name}" has container_name "{svc["container_name"]}" and '
             f"{replicas} replicas: container_name must be unique, so it cannot scale",
+            project.locate(("services", name, "container_name")),
             key=f"services.{name}.container_name",
             hint="remove container_name or keep one replica",
         )

@@ -9,6 +9,7 @@ import typer
 from composer import __version__
 from composer.cli.context import GlobalOptions as GlobalOptions  # re-exported
 from composer.cli.lazy import LazyGroup
+from composer.cli.options import PROGRESS_MODES, one_of
 
 app = typer.Typer(
     name="composer",
@@ -57,7 +58,11 @@ def root(
     ] = None,
     progress: Annotated[
         str,
-        typer.Option("--progress", help="Progress output: auto, plain, json, quiet."),
+        typer.Option(
+            "--progress",
+            callback=one_of(*PROGRESS_MODES),
+            help="Progress output: auto, plain, json, quiet.",
+        ),
     ] = "auto",
     parallel: Annotated[
         int | None,

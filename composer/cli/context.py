@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from composer.spec.project import LoadOptions
 
+#: The values ``--progress`` accepts.
+PROGRESS_MODES = ("auto", "plain", "json", "quiet")
+
 
 @dataclass(frozen=True)
 class GlobalOptions:

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from composer.cli.context import PROGRESS_MODES
+
 if TYPE_CHECKING:
     from composer.cli.context import GlobalOptions
 
@@ -59,6 +61,8 @@ def fast_call(argv: Sequence[str]) -> Callable[[], object] | None:
             if not (value.isascii() and value.isdigit()):
                 return None
             values[key] = int(value)
+        elif key == "progress" and value not in PROGRESS_MODES:
+            return None  # typer refuses it with a usage error
         elif key in _REPEATED:
             repeated[key].append(value)
         else:

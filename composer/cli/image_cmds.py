@@ -14,11 +14,12 @@ from composer.cli.app import app, global_options
 from composer.cli.options import (
     Services,
     ShowValues,
+    one_of,
 )
 from composer.cli.pipeline import load
 from composer.engine.labels import ONEOFF, SERVICE
 from composer.engine.report import Reporter
-from composer.errors import ComposerError, ConfigError, ExitCode
+from composer.errors import ComposerError, ExitCode, UsageError
 from composer.graph import Desired, GraphOptions, ServiceNode, build_desired
 from composer.plan.images import BuildMode, ImageOptions
 
@@ -31,15 +32,23 @@ BuildFlag = Annotated[
 NoBuildFlag = Annotated[
     bool, typer.Option("--no-build", help="Don't build an image, even if missing.")
 ]
+_PULL_POLICIES = ("always", "missing", "never", "build")
 PullFlag = Annotated[
     str | None,
-    typer.Option("--pull", help="Pull policy for this run: always, missing, never."),
+    typer.Option(
+        "--pull",
+        callback=one_of(*_PULL_POLICIES),
+        help="Pull policy for this run: always, missing, never, build.",
+    ),
 ]
 RmiFlag = Annotated[
     str | None,
-    typer.Option("--rmi", help="Also remove images: local (built ones) or all."),
+    typer.Option(
+        "--rmi",
+        callback=one_of("local", "all"),
+        help="Also remove images: local (built ones) or all.",
+    ),
 ]
-_PULL_POLICIES = ("always", "missing", "never", "build")
 
 
 def image_options(build: bool, no_build: bool, pull: str | None) -> ImageOptions:
@@ -58,8 +67,8 @@ def remove_images(engine: Engine, desired: Desired, mode: str | None) -> None:
 
     if mode is None:
         return
-    if mode not in ("local", "all"):
-        raise typer.BadParameter("--rmi must be local or all")
+    if mode not in ("local", "all"):  # checked while parsing; kept for callers
+        raise UsageError("--rmi must be local or all")
     chosen = {
         node.image
         for node in desired.services.values()
@@ -99,7 +108,7 @@ def _build_args(values: list[str] | None) -> dict[str, str]:
     for item in values or ():
         key, sep, value = item.partition("=")
         if not key:
-            raise ConfigError(f"--build-arg expects KEY=VALUE, got {item!r}")
+            raise UsageError(f"--build-arg expects KEY=VALUE, got {item!r}")
         out[key] = value if sep else ""
     return out
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from composer.cli.app import app, global_options
+from composer.cli.options import Services, check_tail
 from composer.cli.pipeline import connect, load
 from composer.engine.labels import GIT_COMMIT, ONEOFF, SERVICE
 
@@ -93,12 +94,20 @@ def ps(
 @app.command("logs")
 def logs(
     ctx: typer.Context,
-    services: Annotated[list[str] | None, typer.Argument()] = None,
-    follow: Annotated[bool, typer.Option("-f", "--follow", help="Follow.")] = False,
+    services: Services = None,
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing new output.")
+    ] = False,
     tail: Annotated[
-        str, typer.Option("--tail", help="Lines from the end (or all).")
+        str,
+        typer.Option(
+            "--tail", callback=check_tail, help="Lines from the end (or all)."
+        ),
     ] = "all",
-    timestamps: Annotated[bool, typer.Option("-t", "--timestamps")] = False,
+    timestamps: Annotated[
+        bool,
+        typer.Option("-t", "--timestamps", help="Begin each line with its time stamp."),
+    ] = False,
 ) -> None:
     """Show the output of the project's containers."""
     engine, found = _containers(ctx, tuple(services or ()), True)

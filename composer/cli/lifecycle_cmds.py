@@ -20,6 +20,7 @@ from composer.cli.app import app, global_options
 from composer.cli.options import (
     Services,
     Timeout,
+    check_signal,
 )
 from composer.cli.pipeline import connect, load
 from composer.engine.labels import CONTAINER_NUMBER, ONEOFF, SERVICE
@@ -193,7 +194,13 @@ def kill(
     ctx: typer.Context,
     services: Services = None,
     signal: Annotated[
-        str, typer.Option("-s", "--signal", help="Signal to send.")
+        str,
+        typer.Option(
+            "-s",
+            "--signal",
+            callback=check_signal,
+            help="Signal to send: a name (SIGTERM or TERM) or a number.",
+        ),
     ] = "SIGKILL",
 ) -> None:
     """Send a signal (SIGKILL by default) to the running containers of services."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from composer.cli.context import GlobalOptions
 from composer.engine.observe import Actual, observe
-from composer.errors import ConfigError
+from composer.errors import ConfigError, UsageError
 from composer.graph import Desired, GraphOptions, build_desired
 from composer.plan.planner import Hasher
 from composer.spec.project import Project
@@ -89,8 +89,8 @@ def parse_scale(values: list[str] | None) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in values or ():
         name, sep, count = item.partition("=")
-        if not sep or not count.isdigit():
-            raise ConfigError(f"--scale expects SERVICE=NUMBER, got {item!r}")
+        if not name or not sep or not (count.isascii() and count.isdigit()):
+            raise UsageError(f"--scale expects SERVICE=NUMBER, got {item!r}")
         out[name] = int(count)
     return out
 

@@ -161,6 +161,7 @@ def _load_project(options: LoadOptions) -> Project:
         profiles=profiles,
         warnings=tuple(warnings),
         all_profiles=_all_profiles(data),
+        locator=sources.locate,
     )
 
 
@@ -371,7 +372,7 @@ def _build_model(
 ) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
     """Apply profiles and selection, then finish each enabled service."""
     services: dict[str, Any] = data.get("services") or {}
-    enabled, disabled = select_services(services, profiles, selected, sources.locate)
+    enabled, disabled = select_services(services, profiles, selected)
     model: dict[str, Any] = {k: v for k, v in data.items() if k != "services"}
     model["services"] = {
         svc: _finish(svc, services[svc], ctx, sources) for svc in sorted(enabled)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from composer.errors import ConfigError, Location
-from composer.spec.source import KeyPath
+from composer.errors import UsageError
 
 
 def service_profiles(svc: Any) -> tuple[str, ...]:
@@ -16,11 +15,16 @@ def service_profiles(svc: Any) -> tuple[str, ...]:
     return tuple(str(p) for p in svc.get("profiles") or ())
 
 
+def unknown_service(name: str, services: Iterable[str]) -> UsageError:
+    """The error for a service named on the command line that does not exist."""
+    known = ", ".join(sorted(services)) or "none"
+    return UsageError(f"no such service: {name} (known services: {known})")
+
+
 def select_services(
     services: Mapping[str, Any],
     active: tuple[str, ...],
     selected: tuple[str, ...],
-    locate: Callable[[KeyPath], Location],
 ) -> tuple[set[str], dict[str, tuple[str, ...]]]:
     """Return the enabled services and, for the others, their profiles.
 
@@ -30,12 +34,7 @@ def select_services(
     """
     unknown = [s for s in selected if s not in services]
     if unknown:
-        raise ConfigError.at(
-            "C180",
-            f"no such service: {unknown[0]}",
-            locate(("services",)),
-            hint="known services: " + ", ".join(sorted(services)),
-        )
+        raise unknown_service(unknown[0], services)
     wildcard = "*" in active
     by_profile = {
         name

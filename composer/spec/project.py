@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from composer.errors import Diagnostic
+from composer.errors import Diagnostic, Location
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,15 @@ class Project:
     profiles: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     all_profiles: tuple[str, ...] = ()
+    #: Where a key path of the model was written (file, line, column), for
+    #: errors found after loading; the loader sets it.
+    locator: Callable[[tuple[str | int, ...]], Location] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def locate(self, path: tuple[str | int, ...]) -> Location:
+        """The position of ``path`` in the project's files, when known."""
+        return self.locator(path) if self.locator is not None else Location()
 
     @property
     def services(self) -> Mapping[str, Mapping[str, Any]]:

@@ -70,11 +70,27 @@ def _http_timeout() -> int:
     return 120
 
 
+#: The address schemes the Docker SDK connects through.
+SCHEMES = ("unix", "tcp", "ssh", "npipe", "http", "https")
+
+
+def check_scheme(host: str, source: str) -> None:
+    """Refuse an engine address whose scheme the SDK cannot connect through."""
+    scheme, sep, _ = host.partition("://")
+    if sep and scheme.lower() not in SCHEMES:
+        raise EngineError(
+            f"{source} {host!r}: the scheme {scheme}:// is not supported; "
+            "use unix://, tcp://, ssh:// or npipe://"
+        )
+
+
 class Engine:
     """A connection to one Docker engine with typed operations."""
 
     def __init__(self, host: str | None = None, timeout: int | None = None) -> None:
-        self.host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        from_env = os.environ.get("DOCKER_HOST")
+        self.host = host or from_env or DEFAULT_HOST
+        check_scheme(self.host, "DOCKER_HOST" if not host and from_env else "engine")
         self.timeout = timeout or _http_timeout()
         self.log = RequestLog()
         self._api: Any = None

@@ -216,6 +216,27 @@ def kill(
     )
 
 
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on stderr; the end of input is a no.
+
+    With stdin not a terminal (a pipe, /dev/null), reading may end at once:
+    that is an answer, not an interruption. Ctrl-C still interrupts.
+    """
+    while True:
+        sys.stderr.write(f"{question} [y/N]: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\nno answer (end of input), taken as no\n")
+            return False
+        answer = line.strip().lower()
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("", "n", "no"):
+            return False
+        sys.stderr.write("Please answer y or n.\n")
+
+
 @app.command("rm")
 def rm(
     ctx: typer.Context,
@@ -249,7 +270,8 @@ def rm(
         return
     if not force:
         names = ", ".join(t.name for t in todo)
-        if not typer.confirm(f"Going to remove {names}. Are you sure?", err=True):
+        if not confirm(f"Going to remove {names}. Are you sure?"):
+            sys.stderr.write("Nothing removed\n")
             return
     each(
         ctx,

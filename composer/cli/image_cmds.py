@@ -214,16 +214,21 @@ def push(
 
     desired = _desired(ctx, tuple(services or ()))
     engine = Engine()
+    seen: set[str] = set()
     with _reporting(ctx) as reporter:
         for node in _chosen(desired, tuple(services or ())):
-            if not node.definition.get("image"):
+            if not node.definition.get("image") or node.image in seen:
                 continue
+            seen.add(node.image)
             try:
                 push_image(engine, node.image, None if quiet else reporter)
             except ComposerError as exc:
                 if not ignore_push_failures:
                     raise
                 sys.stderr.write(f"warning: {exc.message}\n")
+            else:
+                if not quiet:
+                    sys.stderr.write(f"Service {node.name}  Pushed\n")
 
 
 @app.command("images")

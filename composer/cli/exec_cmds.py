@@ -114,7 +114,10 @@ def exec_(
         str | None, typer.Option("-w", "--workdir", help="Working directory.")
     ] = None,
     user: Annotated[str | None, typer.Option("-u", "--user", help="User.")] = None,
-    privileged: Annotated[bool, typer.Option("--privileged")] = False,
+    privileged: Annotated[
+        bool,
+        typer.Option("--privileged", help="Give the command extended privileges."),
+    ] = False,
     index: Index = 1,
 ) -> None:
     """Run a command in a running container; exit with the command's code."""

@@ -174,7 +174,13 @@ def diff(
 def down(
     ctx: typer.Context,
     volumes: Annotated[
-        bool, typer.Option("-v", "--volumes", help="Also remove named volumes.")
+        bool,
+        typer.Option(
+            "-v",
+            "--volumes",
+            help="Also remove the project's named and anonymous volumes "
+            "(never external ones).",
+        ),
     ] = False,
     remove_orphans: RemoveOrphans = False,
     timeout: Timeout = None,

@@ -104,16 +104,17 @@ class FileReader:
             )
         warnings: list[Diagnostic] = []
         if self.interpolate:
-            unset: set[str] = set()
+            unset: dict[str, KeyPath] = {}
             data = interpolate(doc.data, self.environ, doc.source, unset)
             warnings.extend(
                 Diagnostic(
                     "C112",
                     f'the "{var}" variable is not set; defaulting to a blank string',
-                    Location(name),
+                    doc.source.locate(path),
+                    format_key(path),
                     severity="warning",
                 )
-                for var in sorted(unset)
+                for var, path in sorted(unset.items())
             )
         else:
             data = copy_values(doc.data)

@@ -243,13 +243,15 @@ def interpolate(
     data: Any,
     environ: Mapping[str, str],
     source: SourceMap,
-    unset: set[str] | None = None,
+    unset: dict[str, KeyPath] | None = None,
 ) -> Any:
     """Return a copy of ``data`` with every string value interpolated.
 
-    Names of variables that were used but not set are added to ``unset``.
+    Variables that were used but not set are added to ``unset``, each with
+    the path of the first value that used it.
     """
     subst = Substitution(environ)
+    first: dict[str, KeyPath] = {}
 
     def walk(value: Any, path: KeyPath) -> Any:
         """Interpolate ``value`` found at ``path``."""
@@ -258,6 +260,8 @@ def interpolate(
                 result = subst.substitute(value)
             except TemplateError as exc:
                 raise _error(exc, value, path, source) from exc
+            for name in subst.unset:
+                first.setdefault(name, path)
             cast = _cast_for(path)
             return cast(result) if cast is not None else result
         if isinstance(value, dict):
@@ -268,7 +272,8 @@ def interpolate(
 
     result = walk(data, ())
     if unset is not None:
-        unset.update(subst.unset)
+        for name, path in first.items():
+            unset.setdefault(name, path)
     return result
 
 

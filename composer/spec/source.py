@@ -21,6 +21,22 @@ def format_key(path: KeyPath) -> str:
     return out
 
 
+def key_path(key: str) -> KeyPath:
+    """The key path of a key as messages show it (the inverse of format_key).
+
+    A name holding a dot (a service ``web.v2``) splits in two; locating such
+    a path falls back to its nearest known ancestor.
+    """
+    out: list[str | int] = []
+    for part in key.split("."):
+        name, _, rest = part.partition("[")
+        if name:
+            out.append(name)
+        for index in rest.replace("]", "").split("[") if rest else ():
+            out.append(int(index) if index.isdigit() else index)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class SourceMap:
     """Line and column (1-based) of every mapping key and sequence item of a file.

@@ -11,6 +11,7 @@ from typing import Any
 
 from composer.errors import ConfigError, Diagnostic, Location
 from composer.spec.project import Project
+from composer.spec.source import key_path
 from composer.targets.k8s.files import Reader, file_objects
 from composer.targets.k8s.keys import untranslated
 from composer.targets.k8s.meta import Context, dns_label, warning
@@ -86,8 +87,18 @@ def render(
         logger.debug("rendered %s %s", manifest["kind"], manifest["metadata"]["name"])
     where = Location(project.config_files[0] if project.config_files else None)
     # A volume's settings are met once per service that mounts it; say it once.
-    unique = dict.fromkeys(dataclasses.replace(d, location=where) for d in diags)
+    unique = dict.fromkeys(
+        dataclasses.replace(d, location=_located(project, d.key, where)) for d in diags
+    )
     return Rendering(tuple(manifests), tuple(unique))
+
+
+def _located(project: Project, key: str | None, where: Location) -> Location:
+    """The file, line and column of the Compose entry a warning is about."""
+    if key is None:
+        return where
+    found = project.locate(key_path(key))
+    return found if found.file is not None else where
 
 
 def _check_names(project: Project) -> None:

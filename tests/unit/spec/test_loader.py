@@ -300,3 +300,26 @@ def test_missing_extends_file_is_reported_where_it_is_named(tmp_path: Path) -> N
     assert text.startswith(f"{tmp_path / 'compose.yaml'}:6:7"), text
     assert "services.a.extends.file" in text
     assert "nope.yaml" in text
+
+
+def test_unset_variable_warning_points_at_the_value(tmp_path: Path) -> None:
+    """C112 names the file, line, column and key of the first value using it."""
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  web:\n    image: busybox\n    environment:\n"
+                "      A: ${NOPE_ONE}\n"
+                '    command: ["echo", "$NOPE_TWO", "$NOPE_ONE"]\n'
+            )
+        },
+    )
+    project = _load(tmp_path, env={})
+    found = {w.message.split('"')[1]: w for w in project.warnings if w.code == "C112"}
+    one, two = found["NOPE_ONE"], found["NOPE_TWO"]
+    assert (one.location.line, one.location.column) == (5, 7)
+    assert one.key == "services.web.environment.A"
+    assert (two.location.line, two.location.column) == (6, 23)
+    assert two.key == "services.web.command[1]"
+    assert str(one.location.file).endswith("compose.yaml")
+    assert one.render().startswith(str(one.location.file) + ":5:7: warning C112 at ")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from composer.spec.hashing import service_config_hash
 from composer.spec.merge import merge_files
 from composer.spec.ports import parse_port
@@ -109,3 +111,13 @@ def test_render_escapes_dollars() -> None:
     ]
     text = to_yaml(model)
     assert text.startswith("name: p\n") and "entrypoint" not in text
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["services.web.volumes[0]", "services.a.deploy.resources.limits.pids", "x[2][3]"],
+)
+def test_key_path_inverts_format_key(key: str) -> None:
+    from composer.spec.source import format_key, key_path
+
+    assert format_key(key_path(key)) == key

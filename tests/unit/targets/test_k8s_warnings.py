@@ -154,3 +154,20 @@ def test_services_with_the_same_kubernetes_name_are_refused(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as raised:
         render(project)
     assert raised.value.diagnostics[0].code == "K8S101"
+
+
+def test_warnings_point_at_the_compose_entry(tmp_path: Path) -> None:
+    """Each warning carries the line and column of the key it is about."""
+    rendering = render_text(
+        tmp_path,
+        "services:\n  a:\n    image: x\n    dns: [8.8.8.8]\n"
+        "    network_mode: host\n"
+        "    deploy:\n      placement: {constraints: ['node.role==manager']}\n",
+    )
+    where = {d.key: (d.location.line, d.location.column) for d in rendering.warnings}
+    assert where["services.a.dns"] == (4, 5)
+    assert where["services.a.network_mode"] == (5, 5)
+    assert where["services.a.deploy.placement"] == (7, 7)
+    assert all(d.location.file for d in rendering.warnings)
+    text = next(d for d in rendering.warnings if d.key == "services.a.dns").render()
+    assert ":4:5: warning K8S001 at services.a.dns" in text

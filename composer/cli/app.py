@@ -67,7 +67,9 @@ def root(
     parallel: Annotated[
         int | None,
         typer.Option(
-            "--parallel", help="Most engine operations at once (default 8 per core)."
+            "--parallel",
+            min=1,
+            help="Most engine operations at once (default 8 per core).",
         ),
     ] = None,
     version: Annotated[

@@ -41,7 +41,8 @@ NoTty = Annotated[
     bool, typer.Option("-T", "--no-TTY", help="Don't allocate a pseudo-TTY.")
 ]
 Index = Annotated[
-    int, typer.Option("--index", help="Which replica of the service (from 1).")
+    int,
+    typer.Option("--index", min=1, help="Which replica of the service (from 1)."),
 ]
 Command = Annotated[list[str] | None, typer.Argument(help="Command and arguments.")]
 _ARGS = {

@@ -58,8 +58,8 @@ def fast_call(argv: Sequence[str]) -> Callable[[], object] | None:
                 return None
             value = args[at]
         if key == "parallel":
-            if not (value.isascii() and value.isdigit()):
-                return None
+            if not (value.isascii() and value.isdigit()) or int(value) < 1:
+                return None  # typer refuses it with a usage error
             values[key] = int(value)
         elif key == "progress" and value not in PROGRESS_MODES:
             return None  # typer refuses it with a usage error

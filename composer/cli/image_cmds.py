@@ -14,6 +14,7 @@ from composer.cli.app import app, global_options
 from composer.cli.options import (
     Services,
     ShowValues,
+    TableFormat,
     one_of,
 )
 from composer.cli.pipeline import load
@@ -235,9 +236,7 @@ def push(
 def images(
     ctx: typer.Context,
     services: Services = None,
-    output: Annotated[
-        str, typer.Option("--format", help="Output: table or json.")
-    ] = "table",
+    output: TableFormat = "table",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only IDs.")] = False,
 ) -> None:
     """List the images used by the project's containers."""

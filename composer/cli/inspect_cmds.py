@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from composer.cli.app import app, global_options
-from composer.cli.options import Services, check_tail
+from composer.cli.options import Services, TableFormat, check_tail
 from composer.cli.pipeline import connect, load
 from composer.engine.labels import GIT_COMMIT, ONEOFF, SERVICE
 
@@ -56,9 +56,7 @@ def ps(
     all_: Annotated[
         bool, typer.Option("-a", "--all", help="Include stopped containers.")
     ] = False,
-    output: Annotated[
-        str, typer.Option("--format", help="Output: table or json.")
-    ] = "table",
+    output: TableFormat = "table",
 ) -> None:
     """List the project's containers."""
     _, found = _containers(ctx, tuple(services or ()), all_)

@@ -66,7 +66,18 @@ LockTimeout = Annotated[
         help="Seconds to wait for another writer's lease before exiting 4.",
     ),
 ]
-OutputFormat = Annotated[str, typer.Option("--format", help="Output: text or json.")]
+OutputFormat = Annotated[
+    str,
+    typer.Option(
+        "--format", callback=one_of("text", "json"), help="Output: text or json."
+    ),
+]
+TableFormat = Annotated[
+    str,
+    typer.Option(
+        "--format", callback=one_of("table", "json"), help="Output: table or json."
+    ),
+]
 ExitCodeFlag = Annotated[
     bool, typer.Option("--exit-code", help="Exit 2 when the plan is not empty.")
 ]

@@ -14,6 +14,7 @@ from composer.engine.observe import Actual, observe
 from composer.errors import ConfigError, UsageError
 from composer.graph import Desired, GraphOptions, build_desired
 from composer.plan.planner import Hasher
+from composer.spec.profiles import unknown_service
 from composer.spec.project import Project
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def target_of(project: Project, option: str | None) -> str:
     target = str(chosen or "engine")
     if target not in TARGETS:
         where = "--target" if option else "x-composer.target"
-        raise ConfigError(
+        error = UsageError if option else ConfigError
+        raise error(
             f"{where}: unknown target {target!r}; expected one of " + ", ".join(TARGETS)
         )
     return target
@@ -176,7 +178,7 @@ def prepare(
     scale = dict(scale or {})
     for name in scale:
         if name not in project.services:
-            raise ConfigError(f"--scale: no such service: {name}")
+            raise UsageError(f"--scale: {unknown_service(name, project.services)}")
     desired = build_desired(project, GraphOptions(services, scale, no_deps))
     if early is not None and early.name == project.name:
         engine, actual = early.result()

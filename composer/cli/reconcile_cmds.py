@@ -81,7 +81,7 @@ def up(
         bool, typer.Option("--wait", help="Wait until services run and are healthy.")
     ] = False,
     wait_timeout: Annotated[
-        float | None, typer.Option("--wait-timeout", help="Seconds for --wait.")
+        float | None, typer.Option("--wait-timeout", min=0, help="Seconds for --wait.")
     ] = None,
     timeout: Timeout = None,
     lock_timeout: LockTimeout = LOCK_TIMEOUT,

@@ -37,6 +37,8 @@ DECLINED = [
     ["-p=shop", "up"],
     ["--parallel", "x", "up"],
     ["--parallel", "²", "up"],
+    ["--parallel", "0", "up"],
+    ["--progress", "fancy", "up"],
     ["-p"],
     ["-p", "shop"],
     ["--nope", "up"],

@@ -65,6 +65,14 @@ def run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
         ("up", "--scale", "b=x"),
         ("up", "--scale", "=2"),
         ("build", "--build-arg", "=x"),
+        ("ps", "--format", "bogus"),
+        ("images", "--format", "bogus"),
+        ("diff", "--format", "bogus"),
+        ("up", "--wait-timeout", "-1"),
+        ("--parallel", "0", "up"),
+        ("--parallel", "-1", "ps"),
+        ("exec", "--index", "0", "a", "sh"),
+        ("up", "--target", "bogus"),
     ],
 )
 def test_a_bad_option_value_is_refused_before_the_engine_is_used(
@@ -91,6 +99,8 @@ def test_a_bad_option_value_is_refused_before_the_engine_is_used(
         ("up", "-d", "nosuch"),
         ("start", "a", "nosuch"),
         ("config", "nosuch"),
+        ("up", "--scale", "nosuch=2"),
+        ("diff", "--scale", "nosuch=2"),
     ],
 )
 def test_an_unknown_service_is_a_usage_error_not_a_file_error(

@@ -209,6 +209,8 @@ def test_case_32c_container_name_with_scale_flag(case32c: Case) -> None:
     proc = case32c.composer("up", "-d", "--scale", "worker=2", ok=False)
     assert "container_name" in proc.stderr + proc.stdout
     assert "unique" in proc.stderr + proc.stdout
+    # Located at the service's container_name key, not at "<input>".
+    assert "compose.yaml:5:5: error G004" in proc.stderr, proc.stderr
     assert not case32c.client.containers.list(all=True, filters={"name": "case32c"})
     assert not case32c.client.networks.list(names=["case32c_default"])
     case32c.composer("down")

@@ -189,11 +189,11 @@ class ConsoleSync:
         self.apply_reporter = apply_reporter
         self.on_change = on_change
 
-    def planned(self, commit: str, plan: Plan, drift: bool = False) -> None:
-        """Print the plan for a commit (or for healing drift from it)."""
+    def planned(self, commit: str, plan: Plan, trigger: str = "commit") -> None:
+        """Print the plan for a commit, saying what triggered the pass."""
         from composer.cli.render import render_plan
 
-        doing = "engine drift, converging" if drift else "applying"
+        doing = _DOING.get(trigger, "applying")
         self.console.print(f"commit {commit[:12]}: {doing}", highlight=False)
         render_plan(plan, self.console)
 
@@ -205,8 +205,7 @@ class ConsoleSync:
 
         when = time.strftime("%H:%M:%S")
         line = f"[{when}] commit {result.commit[:12]}: {result.status}"
-        if result.trigger == "drift":
-            line += " (engine drift)"
+        line += _WHY.get(result.trigger, "")
         if result.deployed and result.deployed != result.commit:
             line += f" (commit {result.deployed[:12]} stays deployed)"
         self.console.print(escape(line), highlight=False)
@@ -214,6 +213,19 @@ class ConsoleSync:
             self.console.print(f"[red]{escape(result.error)}[/]")
         if self.on_change and result.status in ("applied", "failed"):
             notify(self.on_change, result)
+
+
+#: What a pass does, by what triggered it (see SyncResult.trigger).
+_DOING = {
+    "commit": "new commit, applying",
+    "check": "periodic check found drift, converging",
+    "drift": "engine drift, converging",
+}
+_WHY = {
+    "commit": " (new commit)",
+    "check": " (periodic check, no new commit)",
+    "drift": " (engine drift)",
+}
 
 
 def duration_seconds(text: str) -> float:

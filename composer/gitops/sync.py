@@ -45,8 +45,8 @@ DirLoader = Callable[[str], Project]
 class SyncReporter(Protocol):
     """What a person following ``sync`` is shown."""
 
-    def planned(self, commit: str, plan: Plan, drift: bool = False) -> None:
-        """The (masked) plan about to be applied for ``commit`` (or its drift)."""
+    def planned(self, commit: str, plan: Plan, trigger: str = "commit") -> None:
+        """The (masked) plan about to be applied, and what triggered the pass."""
         ...
 
     def result(self, result: SyncResult) -> None:
@@ -78,7 +78,9 @@ class SyncResult:
     deployed: str | None = None
     error: str | None = None
     plan: Plan | None = None
-    #: ``commit`` for a fetched commit, ``drift`` for healing between commits.
+    #: What started the pass: ``commit`` (a new commit was fetched), ``check``
+    #: (the periodic fetch found no new commit; the deployed one is converged
+    #: again) or ``drift`` (engine events between fetches).
     trigger: str = "commit"
 
     @property
@@ -114,6 +116,8 @@ class Syncer:
     desired: Desired | None = None
     policy: LoopPolicy = field(default_factory=LoopPolicy)
     said: set[str] = field(default_factory=set)
+    #: The status and commit of the last result shown, to say "unchanged" once.
+    last: tuple[str, str] | None = None
 
     def iterate(self) -> SyncResult:
         """Fetch, check out, load, plan and apply once.
@@ -125,14 +129,16 @@ class Syncer:
         commit = self.checkout.update()
         # The same commit again is a safety pass: drift is healed as between
         # commits, respecting restart policies; a new commit is applied whole.
-        result = self._deploy(commit, quiet=False, drift=commit == self.good)
+        trigger = "check" if commit == self.good else "commit"
+        result = self._deploy(commit, quiet=False, trigger=trigger)
         if result.status not in ("invalid", "refused"):
             self.rejected = None
             return result
         good = self.good
         if good is not None and good != commit:
+            # The good commit stays deployed: healed as a check pass would.
             self.checkout.switch(good)
-            self._deploy(good, quiet=True)
+            self._deploy(good, quiet=True, trigger="check")
         self.rejected = commit
         return result
 
@@ -144,9 +150,10 @@ class Syncer:
         """
         if self.good is None:
             return None
-        return self._deploy(self.good, quiet=True, drift=True)
+        return self._deploy(self.good, quiet=True, trigger="drift")
 
-    def _deploy(self, commit: str, quiet: bool, drift: bool = False) -> SyncResult:
+    def _deploy(self, commit: str, quiet: bool, trigger: str = "commit") -> SyncResult:
+        drift = trigger != "commit"
         directory = os.path.join(self.checkout.directory, self.options.path)
         try:
             project = self.loader(directory)
@@ -186,11 +193,11 @@ class Syncer:
                 quiet or commit == self.rejected,
             )
         self.good, self.desired = commit, desired
-        trigger = "drift" if drift else "commit"
+        unchanged = SyncResult("unchanged", commit, project.name, commit)
+        unchanged = dataclasses.replace(unchanged, trigger=trigger)
         if draft.empty:
-            unchanged = SyncResult("unchanged", commit, project.name, commit)
-            return self._report(dataclasses.replace(unchanged, trigger=trigger), quiet)
-        self.reporter.planned(commit, shown, drift)
+            return self._report(unchanged, quiet or self._repeated(unchanged))
+        self.reporter.planned(commit, shown, trigger)
         try:
             outcome = self._apply(commit, desired, draft, secrets, narrow)
         except ApplyError as exc:
@@ -199,6 +206,10 @@ class Syncer:
                 error = exc.render()
             failed = SyncResult("failed", commit, project.name, commit, error, shown)
             return self._report(dataclasses.replace(failed, trigger=trigger))
+        if outcome.empty:
+            # Planned again under the lease, nothing was left to do (another
+            # writer converged it first): say so, not "applied".
+            return self._report(unchanged, quiet or self._repeated(unchanged))
         applied = mask_plan(outcome, secrets, self.options.show_values)
         result = SyncResult("applied", commit, project.name, commit, None, applied)
         return self._report(dataclasses.replace(result, trigger=trigger))
@@ -238,9 +249,14 @@ class Syncer:
 
         return narrow
 
+    def _repeated(self, result: SyncResult) -> bool:
+        """Whether an unchanged pass only repeats what was last said."""
+        return self.last == (result.status, result.commit) or result.trigger == "drift"
+
     def _report(self, result: SyncResult, quiet: bool = False) -> SyncResult:
         if not quiet:
             self.reporter.result(result)
+            self.last = (result.status, result.commit)
         return result
 
 

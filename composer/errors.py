@@ -7,7 +7,7 @@ ComposerError
  +-- EngineError       the engine is unreachable or refused a call (exit 1)
  +-- ApplyError        applying a plan failed part-way (exit 1)
  +-- LockError         another writer holds the project's lease (exit 4)
- +-- UsageError        the command line is wrong, e.g. an unknown service (exit 2)
+ +-- UsageError        the command line is wrong, e.g. an unknown service (exit 64)
 
 Library exceptions (PyYAML, jsonschema, the Docker SDK) are converted to these
 at one boundary each, with the original kept as ``__cause__``.  The CLI
@@ -25,7 +25,7 @@ class ExitCode:
     OK = 0
     FAILED = 1
     CHANGES = 2
-    USAGE = 2
+    USAGE = 64  # sysexits EX_USAGE: never mistaken for "changes pending"
     INVALID = 3
     LOCKED = 4
     INTERRUPTED = 130

@@ -139,6 +139,10 @@ def _typer_main() -> None:
         sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # click says 2, which `diff --exit-code` uses for "changes pending".
+        exc.show()
+        sys.exit(ExitCode.USAGE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

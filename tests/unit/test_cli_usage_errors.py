@@ -1,4 +1,4 @@
-"""A wrong command line is a usage error (exit 2), found before any engine call."""
+"""A wrong command line is a usage error (exit 64), found before any engine call."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from composer.cli import main
 from composer.cli.options import check_signal, check_tail
 from composer.engine import client
-from composer.errors import ConfigError
+from composer.errors import ConfigError, ExitCode
 from composer.graph import GraphOptions, build_desired
 from composer.spec import load_project
 from composer.spec.project import LoadOptions
@@ -81,7 +81,7 @@ def test_a_bad_option_value_is_refused_before_the_engine_is_used(
     capsys: pytest.CaptureFixture[str],
     argv: tuple[str, ...],
 ) -> None:
-    assert run(monkeypatch, *argv) == 2
+    assert run(monkeypatch, *argv) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "C1" not in err and "compose.yaml" not in err
     assert err.strip()
@@ -109,7 +109,7 @@ def test_an_unknown_service_is_a_usage_error_not_a_file_error(
     capsys: pytest.CaptureFixture[str],
     argv: tuple[str, ...],
 ) -> None:
-    assert run(monkeypatch, *argv) == 2
+    assert run(monkeypatch, *argv) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "no such service: nosuch (known services: a, b)" in err
     assert "compose.yaml" not in err and "C180" not in err
@@ -143,3 +143,13 @@ def test_scaling_a_service_with_container_name_points_at_that_key(
         build_desired(loaded, GraphOptions(scale={"b": 2}))
     assert f"{project / 'compose.yaml'}:6:5:" in raised.value.render()
     assert "<input>" not in raised.value.render()
+
+
+@pytest.mark.parametrize(
+    "argv", [("diff", "--exit-code", "--bogus"), ("up", "-d", "--nope"), ("nosuch",)]
+)
+def test_a_usage_error_is_never_read_as_changes_pending(
+    project: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    """click's own usage errors exit 64 too, never 2 (``diff --exit-code``)."""
+    assert run(monkeypatch, *argv) == ExitCode.USAGE != ExitCode.CHANGES

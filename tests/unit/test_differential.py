@@ -488,7 +488,7 @@ def judge(item: Input, reference: Outcome, composer: Outcome) -> Verdict:
                 f"reference: {_excerpt(reference.stderr)}",
             )
         if composer.exit_code != INVALID_EXIT:
-            # A usage error (exit 2) or a crash is not a judgement on the file.
+            # A usage error (exit 64) or a crash is not a judgement on the file.
             return Verdict(
                 item,
                 False,
@@ -627,7 +627,7 @@ def test_judge_rejections() -> None:
     item = own_inputs()[0]
     bad = Outcome(1, "", "boom")
     assert judge(item, bad, Outcome(3, "", "error: x")).agree
-    assert not judge(item, bad, Outcome(2, "", "No such option: --x")).agree
+    assert not judge(item, bad, Outcome(64, "", "No such option: --x")).agree
     assert not judge(item, bad, Outcome(0, "{}", "")).agree
     crash = Outcome(1, "", "Traceback (most recent call last):\n  ...")
     assert not judge(item, bad, crash).agree

@@ -261,6 +261,12 @@ def _wait_all(
     timeout: float | None,
 ) -> None:
     deadline = None if timeout is None else time.monotonic() + timeout
+    completes = {
+        d.service
+        for node in desired.services.values()
+        for d in node.dependencies
+        if d.condition is Condition.COMPLETED
+    }
     for name in desired.selected:
         for ident in ids.get(name, []):
-            wait_running(engine, name, ident, deadline)
+            wait_running(engine, name, ident, deadline, name in completes)

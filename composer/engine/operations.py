@@ -280,14 +280,29 @@ def _wait_healthy(
 
 
 def wait_running(
-    engine: Engine, service: str, ident: str, deadline: float | None
+    engine: Engine,
+    service: str,
+    ident: str,
+    deadline: float | None,
+    may_complete: bool = False,
 ) -> None:
-    """For ``--wait``: block until a container runs (and is healthy if checked)."""
+    """For ``--wait``: block until a container runs (and is healthy if checked).
+
+    Only a service that another waits on with ``service_completed_successfully``
+    (``may_complete``) may instead have exited with code 0; any other service
+    that is not running fails the wait, as Compose's ``up --wait`` does.
+    """
     while True:
         state = engine.inspect_container(ident).get("State") or {}
         health = (state.get("Health") or {}).get("Status")
         if state.get("Status") == "exited" and state.get("ExitCode") == 0:
-            return
+            if may_complete:
+                return
+            raise ApplyError(
+                f"service {service} exited with code 0 instead of running (only "
+                "a dependency with condition service_completed_successfully may "
+                "complete)"
+            )
         if state.get("Running") and health in (None, "healthy"):
             return
         if health == "unhealthy":

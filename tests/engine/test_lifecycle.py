@@ -221,3 +221,38 @@ def test_up_starts_a_container_stopped_with_exit_code_0(deployment: Deployment) 
     assert _state(f"{dep.name}-web-1") == "running"
     assert dep.ids()[f"{dep.name}-web-1"] == web.id
     dep.assert_converged()
+
+
+ONE_SHOTS = """
+name: @P@
+services:
+  job:
+    image: busybox:local
+    command: ["true"]
+  app:
+    image: busybox:local
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
+    depends_on:
+      job: {condition: service_completed_successfully}
+  oneshot:
+    image: busybox:local
+    command: ["true"]
+"""
+
+
+def test_up_wait_fails_when_a_service_exits_0_instead_of_running(
+    deployment: Deployment,
+) -> None:
+    """Only a service awaited with service_completed_successfully may complete;
+    `up --wait` fails naming any other selected service that is not running."""
+    dep = deployment
+    dep.write(ONE_SHOTS)
+    proc = dep.run("up", "-d", "--wait", "--wait-timeout", "60", ok=False)
+    assert proc.returncode != 0
+    assert "service oneshot exited with code 0 instead of running" in (
+        proc.stdout + proc.stderr
+    )
+    assert "service job exited" not in proc.stdout + proc.stderr
+    dep.run("up", "-d", "--wait", "--wait-timeout", "60", "app")
+    assert _state(f"{dep.name}-app-1") == "running"
+    dep.assert_converged(completed=("job", "oneshot"))

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from composer.engine.labels import is_lease
 from composer.engine.reader import Reader, reader_for
 from composer.errors import EngineError
 
@@ -159,15 +160,21 @@ class Engine:
     def list_containers(self, project: str) -> list[dict[str, Any]]:
         """All containers of ``project`` (running or not), from one request."""
         label = f"com.docker.compose.project={project}"
+        found: list[dict[str, Any]]
         if self.reader is not None:
             filters = json.dumps({"label": [label]})
             params = {"all": "1", "filters": filters}
-            return list(self.reader.get("list containers", "/containers/json", params))
-        with self._guard("list containers"):
-            found: list[dict[str, Any]] = self.api.containers(
-                all=True, filters={"label": label}
-            )
-        return found
+            found = list(self.reader.get("list containers", "/containers/json", params))
+        else:
+            with self._guard("list containers"):
+                found = self.api.containers(all=True, filters={"label": label})
+        # The lease container may carry the project label it inherited from
+        # an image committed from a project container; it is never one.
+        return [
+            c
+            for c in found
+            if not is_lease(project, c.get("Labels") or {}, c.get("Names") or ())
+        ]
 
     def list_networks(self) -> list[dict[str, Any]]:
         """Every network on the engine, from one request."""

@@ -19,7 +19,7 @@ import docker.errors
 import requests
 
 from composer.engine.client import Engine
-from composer.engine.labels import PROJECT
+from composer.engine.labels import LEASE, PROJECT
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ class EngineEvent:
 
     @property
     def project(self) -> str | None:
-        """The Compose project of a container event."""
+        """The Compose project of a container event (never the lease's)."""
+        if LEASE in self.attributes:
+            return None
         return self.attributes.get(PROJECT)
 
     def describe(self) -> str:

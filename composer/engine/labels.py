@@ -3,6 +3,8 @@ and composer's own, holding what it needs beyond them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 PREFIX = "com.docker.compose."
 PROJECT = PREFIX + "project"
 SERVICE = PREFIX + "service"
@@ -36,6 +38,20 @@ GIT_COMMIT = "composer.git-commit"
 BUILD_DIGEST = "composer.build-digest"
 #: On an image composer built: ``<project>/<service>`` it was built for.
 BUILT_FOR = "composer.built-for"
+
+#: On the lease container (``composer.engine.lease``): the project it locks.
+#: A container with this label is never one of the project's containers, even
+#: when it inherited Compose labels from the image it was created from.
+LEASE = "composer.lock"
+#: The name prefix of lease containers.
+LEASE_PREFIX = "composer-lock-"
+
+
+def is_lease(project: str, labels: Mapping[str, str], names: Iterable[str]) -> bool:
+    """Whether a container listed for ``project`` is its lease container."""
+    name = LEASE_PREFIX + project
+    return LEASE in labels or any(str(n).lstrip("/") == name for n in names)
+
 
 #: The Compose version these labels imitate.
 COMPOSE_VERSION = "2.40.3"

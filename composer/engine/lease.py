@@ -15,8 +15,13 @@ holder that crashed stops renewing; once its expiry has passed, a waiter
 removes that very container (by ID, so two waiters cannot remove each other's
 fresh lease) and creates its own.
 
-The lease carries no Compose project label, so observe never sees it: it is
-neither an orphan nor removed by ``down``.
+The lease carries no Compose label, so observe never sees it: it is neither
+an orphan nor removed by ``down``.  A container inherits the labels of its
+image, and an image committed from a project container carries that
+container's Compose labels, so the lease is created from an image without
+Compose labels when there is one, and otherwise sets each inherited Compose
+label to the empty string.  Listing a project's containers leaves out any
+container with the lease label or name all the same.
 """
 
 from __future__ import annotations
@@ -41,11 +46,12 @@ import requests
 
 from composer.engine import LOCK_TIMEOUT
 from composer.engine.client import Engine
+from composer.engine.labels import LEASE, LEASE_PREFIX, PREFIX
 from composer.errors import EngineError, LockError
 
 log = logging.getLogger(__name__)
 
-LABEL = "composer.lock"
+LABEL = LEASE
 DEFAULT_TTL = 30.0
 DEFAULT_TIMEOUT = LOCK_TIMEOUT
 _POLL = 0.25
@@ -53,7 +59,7 @@ _POLL = 0.25
 
 def lease_name(project: str) -> str:
     """The name of the lease container of ``project``."""
-    return f"composer-lock-{project}"
+    return f"{LEASE_PREFIX}{project}"
 
 
 def default_ttl() -> float:
@@ -136,17 +142,21 @@ class _Store:
         text = getattr(exc, "explanation", None) or str(exc)
         return EngineError(f"{what}: {text}")
 
-    def create(self, holder: Holder, image: str) -> str | None:
+    def create(self, holder: Holder, image: Image) -> str | None:
         """Create the lease container; None when the name is taken."""
+        # Blank every Compose label the image would pass on: the lease must
+        # never look like a project's container.
+        labels = {key: "" for key in image.labels if key.startswith(PREFIX)}
+        labels.update(holder.labels())
         try:
             host_config = self.api.create_host_config(
                 network_mode="none", restart_policy=_policy(holder.expires)
             )
             made = self.api.create_container(
-                image=image,
+                image=image.ref,
                 name=lease_name(holder.project),
                 command=["true"],
-                labels=holder.labels(),
+                labels=labels,
                 host_config=host_config,
             )
         except docker.errors.ImageNotFound:
@@ -188,27 +198,45 @@ class _Store:
         except (requests.RequestException, docker.errors.DockerException) as exc:
             raise self._fail("remove the project lease", exc) from exc
 
-    def any_image(self, preferred: Sequence[str] = ()) -> str:
+    def any_image(self, preferred: Sequence[str] = ()) -> Image:
         """A local image to create the lease container from.
 
-        The project's own images come first; otherwise the oldest image: the
+        Images without Compose labels come first (see the module's note);
+        among them the project's own images, otherwise the oldest image: the
         newest are often short-lived (builds, tests) and may vanish.
         """
         try:
             images = self.api.images()
         except (requests.RequestException, docker.errors.DockerException) as exc:
             raise self._fail("list images", exc) from exc
-        tags = {t for image in images for t in image.get("RepoTags") or ()}
-        for name in preferred:
-            if name in tags:
-                return name
         if not images:
             raise EngineError(
                 "cannot take the project lease: the engine has no image to "
                 "create the lease container from"
             )
-        oldest = min(images, key=lambda image: int(image.get("Created") or 0))
-        return str(oldest["Id"])
+        by_tag = {t: image for image in images for t in image.get("RepoTags") or ()}
+        ranked = sorted(
+            images,
+            key=lambda image: (_composed(image), int(image.get("Created") or 0)),
+        )
+        for name in preferred:
+            if name in by_tag and not _composed(by_tag[name]):
+                return Image(name, dict(by_tag[name].get("Labels") or {}))
+        best = ranked[0]
+        return Image(str(best["Id"]), dict(best.get("Labels") or {}))
+
+
+@dataclass(frozen=True)
+class Image:
+    """The image a lease container is created from, and the labels it passes on."""
+
+    ref: str
+    labels: Mapping[str, str]
+
+
+def _composed(image: Mapping[str, Any]) -> bool:
+    """Whether a listed image carries Compose labels its containers inherit."""
+    return any(str(key).startswith(PREFIX) for key in image.get("Labels") or {})
 
 
 def _policy(expires: float) -> dict[str, Any]:
@@ -306,7 +334,7 @@ def acquire(
     store = _Store(engine)
     live = ttl or default_ttl()
     deadline = None if timeout is None else time.monotonic() + timeout
-    image: str | None = None
+    image: Image | None = None
     waited = False
     while True:
         now = time.time()

@@ -21,6 +21,7 @@ from composer.engine.labels import (
     ONEOFF,
     PROJECT,
     SERVICE,
+    is_lease,
 )
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ def observe(engine: Lister, project: str) -> Actual:
         # The engine filter matches the label exactly; check again anyway,
         # another project's objects must never leak in.
         if (raw.get("Labels") or {}).get(PROJECT) == project
+        and not is_lease(project, raw.get("Labels") or {}, raw.get("Names") or ())
     )
     networks = {
         str(n["Name"]): ObservedNetwork(

@@ -157,22 +157,42 @@ def case29(tmp_path: Path) -> Iterator[Case]:
         docker.from_env().images.remove("case29-img:current")
 
 
+def _untouched_lease(proc: subprocess.CompletedProcess[str]) -> None:
+    """The run neither removed its own lease nor lost it to itself."""
+    text = proc.stdout + proc.stderr
+    assert "composer-lock" not in text, text
+    assert "taken over" not in text, text
+
+
 def test_case_29_new_image_id_recreates(case29: Case) -> None:
-    """A tag moved to a new local image ID recreates; then nothing changes."""
+    """A tag moved to a new local image ID recreates; then nothing changes.
+
+    The committed image carries the Compose labels of case29-app-1, and the
+    lease container must not be taken for a project container because of
+    them: no run removes it, and the final plain `down` (which outlives a
+    lease renewal) exits 0 and removes the network.
+    """
     client = case29.client
     client.images.get("busybox:local").tag("case29-img", "current")
-    case29.composer("up", "-d", "-t", "0")
+    _untouched_lease(case29.composer("up", "-d", "-t", "0"))
     app = case29.containers("case29")["case29-app-1"]
     assert app.attrs["Image"] == client.images.get("busybox:local").id
     committed = app.commit("case29-img", "current", changes="LABEL rev=2")
-    case29.composer("up", "-d", "-t", "0")
+    assert committed.labels.get("com.docker.compose.project") == "case29"
+    proc = case29.composer("up", "-d", "-t", "0")
+    _untouched_lease(proc)
+    assert "pull" not in (proc.stdout + proc.stderr).lower()
     app2 = case29.containers("case29")["case29-app-1"]
     assert app2.id != app.id
     assert app2.attrs["Image"] == committed.id
-    case29.composer("up", "-d", "-t", "0")
+    proc = case29.composer("up", "-d")
+    _untouched_lease(proc)
+    assert "no changes" in proc.stdout + proc.stderr
     assert case29.containers("case29")["case29-app-1"].id == app2.id
     case29.converged("case29")
-    case29.composer("down", "-t", "0")
+    _untouched_lease(case29.composer("down"))
+    assert case29.containers("case29") == {}
+    assert not client.networks.list(names=["case29_default"])
     client.images.remove("case29-img:current")
     assert client.images.get("busybox:local")
 

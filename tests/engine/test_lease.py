@@ -9,16 +9,18 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import docker
 import pytest
-from reconcile_support import COMPOSER, Deployment
+from reconcile_support import COMPOSER, Deployment, sleepers
 from test_watch import dep_fixture, ids, lease_exists, wait_until  # noqa: F401
 
 from composer.cli.app import GlobalOptions
 from composer.cli.pipeline import hasher, prepare
 from composer.engine.apply import ApplyOptions, apply
 from composer.engine.client import Engine
+from composer.engine.labels import PREFIX
 from composer.engine.lease import acquire, hold, read_holder
 from composer.engine.observe import observe
 from composer.errors import LockError
@@ -147,6 +149,62 @@ def test_lease_is_invisible_to_observe_and_down(dep: Deployment) -> None:
     dep.run("down", "-t", "0")
     assert not lease_exists(dep.name)
     wait_until(lambda: not ids(dep), 10)
+
+
+def test_lease_never_counts_as_a_project_container(dep: Deployment) -> None:
+    """An image committed from a project container passes on Compose labels.
+
+    The lease preferring that image (a project image) takes another one and
+    carries no Compose label value; a container with the lease label is left
+    out of observe, `ps` and `down` even when it has the project's labels.
+    """
+    dep.write(sleepers("s0"))
+    dep.up()
+    client = docker.from_env()
+    tag = f"{dep.name}-img:committed"
+    client.containers.get(f"{dep.name}-s0-1").commit(*tag.split(":"))
+    fake: Any = None
+    try:
+        engine = Engine()
+        with hold(engine, dep.name, "test", images=[tag]) as lease:
+            raw = client.api.inspect_container(lease.holder.container_id)
+            labels = raw["Config"]["Labels"]
+            assert not any(
+                value for key, value in labels.items() if key.startswith(PREFIX)
+            ), labels
+            assert raw["Image"] != client.images.get(tag).id
+            assert Engine().list_containers(dep.name) != []
+            assert all(
+                c["Id"] != lease.holder.container_id
+                for c in Engine().list_containers(dep.name)
+            )
+        # A lease container that did inherit the project's labels.
+        fake = client.containers.create(
+            "busybox:local",
+            ["true"],
+            name=f"{dep.name}-inherited",
+            labels={
+                "com.docker.compose.project": dep.name,
+                "com.docker.compose.service": "s0",
+                "com.docker.compose.container-number": "2",
+                "composer.lock": dep.name,
+            },
+        )
+        names = [c.name for c in observe(engine, dep.name).containers]
+        assert names == [f"{dep.name}-s0-1"]
+        ps = dep.run("ps", "-a")
+        assert "inherited" not in ps.stdout + ps.stderr
+        dep.assert_converged()
+        down = dep.run("down", "-t", "0")
+        assert "inherited" not in down.stdout + down.stderr
+        fake.reload()
+        assert fake.status == "created"
+    finally:
+        if fake is not None:
+            fake.remove(force=True)
+        client.images.remove(tag)
+    assert not lease_exists(dep.name)
+    assert not ids(dep)
 
 
 def test_apply_stops_at_the_next_step_once_the_lease_is_taken_over(

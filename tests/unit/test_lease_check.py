@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composer.engine.lease import Holder, Lease
+from composer.engine.lease import Holder, Lease, _Store
 from composer.errors import EngineError, LockError
 
 
@@ -63,3 +63,55 @@ def test_a_lease_taken_over_stops_the_apply_and_the_renewals() -> None:
     with pytest.raises(LockError, match="another writer took it over"):
         lease.check()
     lease.release()
+
+
+class FakeApi:
+    """Lists the given images and records the one container created."""
+
+    def __init__(self, images: list[dict[str, Any]]) -> None:
+        self.listed = images
+        self.created: dict[str, Any] = {}
+
+    def images(self) -> list[dict[str, Any]]:
+        return self.listed
+
+    def create_host_config(self, **kwargs: Any) -> dict[str, Any]:
+        return kwargs
+
+    def create_container(self, **kwargs: Any) -> dict[str, str]:
+        self.created = kwargs
+        return {"Id": "lease1"}
+
+
+def _store(images: list[dict[str, Any]]) -> tuple[_Store, FakeApi]:
+    api = FakeApi(images)
+    engine: Any = type("E", (), {"api": api, "host": "unix:///x"})()
+    return _Store(engine), api
+
+
+COMPOSED = {
+    "Id": "sha256:c",
+    "RepoTags": ["app:committed"],
+    "Created": 1,
+    "Labels": {"com.docker.compose.project": "p", "rev": "2"},
+}
+PLAIN = {"Id": "sha256:b", "RepoTags": ["busybox:local"], "Created": 5, "Labels": {}}
+
+
+def test_the_lease_image_is_one_without_compose_labels() -> None:
+    store, _ = _store([COMPOSED, PLAIN])
+    assert store.any_image(["app:committed"]).ref == "sha256:b"
+    store, _ = _store([COMPOSED, {**PLAIN, "RepoTags": ["mine:1"]}])
+    assert store.any_image(["app:committed", "mine:1"]).ref == "mine:1"
+
+
+def test_compose_labels_the_lease_would_inherit_are_blanked() -> None:
+    store, api = _store([COMPOSED])
+    image = store.any_image(["app:committed"])
+    now = time.time()
+    holder = Holder("p", "h", 1, "up", now, now + 30, "t")
+    assert store.create(holder, image) == "lease1"
+    labels = api.created["labels"]
+    assert labels["com.docker.compose.project"] == ""
+    assert "rev" not in labels
+    assert labels["composer.lock"] == "p"

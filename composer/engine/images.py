@@ -130,12 +130,12 @@ def build_image(
     report = reporter or NullReporter()
     b = request.build
     labels = {str(k): str(v) for k, v in (b.get("labels") or {}).items()}
-    # Not Compose's project labels: containers inherit an image's labels, and
-    # any container made from this image would then look like the project's.
-    labels |= {
-        L.BUILD_DIGEST: request.digest,
-        L.BUILT_FOR: f"{request.project}/{request.service}",
-    }
+    # Only labels derived from the build's inputs: the same context and
+    # arguments give the same image whichever project builds it, so projects
+    # sharing an image name never move its tag back and forth.  Not Compose's
+    # project labels either: containers inherit an image's labels, and any
+    # container made from this image would then look like the project's.
+    labels[L.BUILD_DIGEST] = request.digest
     platforms = list(b.get("platforms") or ())
     extra_hosts = _hosts(b.get("extra_hosts"))
     args = {str(k): str(v) for k, v in (b.get("args") or {}).items() if v is not None}

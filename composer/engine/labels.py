@@ -36,8 +36,6 @@ GIT_COMMIT = "composer.git-commit"
 #: On an image composer built: the digest of its build inputs (context files
 #: after ``.dockerignore``, Dockerfile, arguments, target).
 BUILD_DIGEST = "composer.build-digest"
-#: On an image composer built: ``<project>/<service>`` it was built for.
-BUILT_FOR = "composer.built-for"
 
 #: On the lease container (``composer.engine.lease``): the project it locks.
 #: A container with this label is never one of the project's containers, even

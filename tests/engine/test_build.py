@@ -1,7 +1,7 @@
 """Image builds against a real engine: `up` builds, a stale build is rebuilt.
 
-Every image built here is labelled ``composer.built-for=<project>/<service>``
-and removed by that label when the test ends.
+Every image built here is tagged with a name starting with the project's
+name, and those tags are removed when the test ends.
 """
 
 from __future__ import annotations
@@ -42,19 +42,23 @@ services:
 
 
 def remove_built_images(project: str) -> None:
-    """Remove the images composer built for ``project`` (by their label)."""
+    """Remove the tags of images built for ``project`` (named after it).
+
+    By tag, not by ID: a build gives the same image whichever project makes
+    it, so another project's tag may name the same image.
+    """
     client = docker.from_env()
-    for image in client.images.list(filters={"label": "composer.built-for"}):
-        if image.labels.get("composer.built-for", "").startswith(project + "/"):
+    for image in client.images.list(filters={"label": "composer.build-digest"}):
+        for tag in image.tags:
+            if not tag.startswith((project + "-", project + "_")):
+                continue
             try:
-                client.images.remove(image.id, force=True)
+                client.images.remove(tag)
             except docker.errors.NotFound:
                 pass
             except docker.errors.APIError as exc:
                 # Another test's short-lived container may still use it.
-                warnings.warn(
-                    f"image {image.id} of {project} kept: {exc}", stacklevel=1
-                )
+                warnings.warn(f"image {tag} of {project} kept: {exc}", stacklevel=1)
 
 
 @pytest.fixture
@@ -123,6 +127,51 @@ def test_up_builds_and_rebuilds_only_the_changed_service(built: Deployment) -> N
     dep.up()
     assert _cat(dep, "ui", "/srv/keep.log").startswith("re-included")
     dep.assert_converged()
+
+
+SHARED = """
+name: @P@
+services:
+  app:
+    image: SHARED_TAG
+    build: CONTEXT
+    stop_signal: SIGKILL
+"""
+
+
+def test_projects_sharing_an_image_name_build_the_same_image(
+    built: Deployment, tmp_path: Path
+) -> None:
+    """Two projects with the same image: and build: context agree on its ID.
+
+    Building in the second project keeps the tag on the first one's image, so
+    neither shows a pending image ID change.
+    """
+    first = built
+    second = Deployment(tmp_path / "second", f"{first.name}-second")
+    second.path.mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "Dockerfile").write_text(DOCKERFILE)
+    (shared / "app.txt").write_text("shared 1\n")
+    tag = f"{first.name}-shared:latest"
+    text = SHARED.replace("SHARED_TAG", tag).replace("CONTEXT", str(shared))
+    first.write(text)
+    second.write(text)
+    client = docker.from_env()
+    try:
+        first.up()
+        image = client.images.get(tag).id
+        first.assert_converged()
+        second.run("build")
+        assert client.images.get(tag).id == image
+        assert first.run("diff", "--exit-code").returncode == 0
+        second.up()
+        assert client.images.get(tag).id == image
+        first.assert_converged()
+        second.assert_converged()
+    finally:
+        cleanup(second.name)
 
 
 def test_build_arguments_are_build_inputs(built: Deployment) -> None:
@@ -307,7 +356,7 @@ def test_build_stand_in_of_the_example(built: Deployment, repo_root: Path) -> No
     assert "Step 1/" in built_now.stderr and "composer-test/debian" in built_now.stderr
     client = docker.from_env()
     image = client.images.get(f"{dep.name}-standin:local")
-    assert image.labels["composer.built-for"] == f"{dep.name}/mi-aplicacion"
+    assert not any("built-for" in key for key in image.labels)
     assert image.labels["composer.build-digest"].startswith("sha256:")
     assert image.attrs["Config"]["Cmd"] == ["python3", "app.py"]  # standin/'s
     assert image.attrs["Config"]["User"] == "1654:1654"

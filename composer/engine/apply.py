@@ -12,12 +12,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from composer.engine.client import Engine
 from composer.engine.images import run_image_steps
+from composer.engine.labels import DEPENDS_ON
 from composer.engine.observe import Actual
 from composer.engine.operations import (
     Guard,
@@ -125,8 +126,15 @@ def apply_down(
     plan: Plan,
     reporter: Reporter | None = None,
     options: ApplyOptions | None = None,
+    actual: Actual | None = None,
 ) -> None:
-    """Remove what a ``down`` plan lists: containers, then networks and volumes."""
+    """Remove what a ``down`` plan lists: containers, then networks and volumes.
+
+    Containers go in reverse dependency order: a service's containers once
+    those of every service depending on it are gone, all of a level at once.
+    ``actual`` gives the dependencies of services no longer declared (from
+    their containers' labels).
+    """
     opts = options or ApplyOptions()
     ctx = StepContext(
         engine,
@@ -138,8 +146,49 @@ def apply_down(
         guard=opts.guard,
     )
     with ThreadPoolExecutor(max_workers=opts.parallel or default_parallel()) as pool:
-        _each(pool, ctx, [s for s in plan.steps if s.kind is Kind.CONTAINER])
+        containers = [s for s in plan.steps if s.kind is Kind.CONTAINER]
+        for level in removal_levels(containers, _dependencies(desired, actual)):
+            _each(pool, ctx, level)
         _each(pool, ctx, [s for s in plan.steps if s.kind is not Kind.CONTAINER])
+
+
+def _dependencies(desired: Desired, actual: Actual | None) -> dict[str, set[str]]:
+    """The services each service depends on: declared, else from its labels."""
+    found: dict[str, set[str]] = {}
+    for c in actual.containers if actual is not None else ():
+        listed = c.labels.get(DEPENDS_ON, "")
+        names = {entry.split(":", 1)[0] for entry in listed.split(",") if entry}
+        found.setdefault(c.service, set()).update(names)
+    for name, node in desired.services.items():
+        found[name] = {d.service for d in node.dependencies}
+    return found
+
+
+def removal_levels(
+    steps: Sequence[Step], depends: Mapping[str, set[str]]
+) -> list[list[Step]]:
+    """``steps`` grouped so that dependents come before their dependencies.
+
+    The first level holds the services nothing among ``steps`` depends on;
+    each next one the services whose dependents are all in earlier levels.
+    Services caught in a cycle (only possible through hand-made labels) go
+    last, together.
+    """
+    services = {s.service or "" for s in steps}
+    dependents: dict[str, set[str]] = {name: set() for name in services}
+    for name in services:
+        for dep in depends.get(name, ()):
+            if dep in services and dep != name:
+                dependents[dep].add(name)
+    levels: list[list[Step]] = []
+    done: set[str] = set()
+    while len(done) < len(services):
+        ready = {n for n in services - done if dependents[n] <= done}
+        if not ready:
+            ready = services - done
+        levels.append([s for s in steps if (s.service or "") in ready])
+        done |= ready
+    return levels
 
 
 def _each(pool: ThreadPoolExecutor, ctx: StepContext, steps: Iterable[Step]) -> None:

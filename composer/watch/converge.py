@@ -80,7 +80,7 @@ def down_locked(
         actual = observe(engine, desired.project)
         fresh = plan_down(desired, actual, down_options)
         if not fresh.empty:
-            apply_down(engine, desired, fresh, reporter, guarded)
+            apply_down(engine, desired, fresh, reporter, guarded, actual)
     return fresh
 
 

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import docker
 import pytest
-from reconcile_support import COMPOSER, Deployment, deployment_fixture  # noqa: F401
+from reconcile_support import (  # noqa: F401
+    COMPOSER,
+    LABEL,
+    Deployment,
+    deployment_fixture,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -256,3 +261,68 @@ def test_up_wait_fails_when_a_service_exits_0_instead_of_running(
     dep.run("up", "-d", "--wait", "--wait-timeout", "60", "app")
     assert _state(f"{dep.name}-app-1") == "running"
     dep.assert_converged(completed=("job", "oneshot"))
+
+
+CHAIN = """
+name: @P@
+services:
+  db:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+  api:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+    depends_on: [db]
+  web:
+    image: busybox:local
+    command: sleep 3600
+    stop_grace_period: 2s
+    depends_on: [api]
+  solo:
+    image: busybox:local
+    command: sleep 3600
+    stop_signal: SIGKILL
+"""
+
+
+def _container_events(dep: Deployment, since: float) -> dict[tuple[str, str], int]:
+    """The engine's time (ns) of each container's die and destroy since then."""
+    client = docker.from_env()
+    stream = client.events(
+        since=int(since),
+        until=int(time.time()) + 1,
+        decode=True,
+        filters={
+            "type": "container",
+            "label": f"com.docker.compose.project={dep.name}",
+        },
+    )
+    seen: dict[tuple[str, str], int] = {}
+    for event in stream:
+        service = event["Actor"]["Attributes"].get("com.docker.compose.service", "")
+        if event["Action"] in ("die", "destroy"):
+            seen.setdefault((service, event["Action"]), int(event["timeNano"]))
+    return seen
+
+
+def test_down_removes_dependents_before_their_dependencies(
+    deployment: Deployment,
+) -> None:
+    """web (slow to stop) is gone before api stops, api before db; solo, on
+    web's level, stops alongside web rather than after it."""
+    dep = deployment
+    dep.write(CHAIN)
+    dep.up()
+    dep.assert_converged()
+    began = time.time() - 1
+    dep.run("down")
+    at = _container_events(dep, began)
+    assert len(at) == 8, at
+    assert at[("web", "destroy")] < at[("api", "die")], at
+    assert at[("api", "destroy")] < at[("db", "die")], at
+    assert at[("solo", "die")] < at[("web", "die")], at
+    assert not dep.ids()
+    dep.up()
+    dep.assert_converged()

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from composer.engine.client import Engine
 
 
+#: The states listed without ``--all``, as ``docker ps`` lists them: every
+#: container whose process exists, paused (``Up 5 minutes (Paused)``) too.
+_UP = ("running", "paused", "restarting")
+
+
 def _containers(
     ctx: typer.Context, services: tuple[str, ...], everything: bool
 ) -> tuple[Engine, list[dict[str, Any]]]:
@@ -28,7 +33,7 @@ def _containers(
         for c in engine.list_containers(project.name)
         if (c.get("Labels") or {}).get(ONEOFF, "False") != "True"
         and (not services or (c.get("Labels") or {}).get(SERVICE) in services)
-        and (everything or c.get("State") == "running")
+        and (everything or c.get("State") in _UP)
     ]
     found.sort(key=lambda c: str((c.get("Names") or ["?"])[0]))
     return engine, found

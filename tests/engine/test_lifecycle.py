@@ -3,6 +3,7 @@ kill, pause, rm, cp, port, top.  Each scenario ends with an empty plan."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -146,6 +147,14 @@ def test_kill_with_signal_pause_and_unpause(deployment: Deployment) -> None:
     dep.up()
     dep.run("pause", "web")
     assert _state(f"{dep.name}-web-1") == "paused"
+    # ps without -a lists a paused container, as docker ps does.
+    listed = dep.run("ps").stdout
+    row = next(line for line in listed.splitlines() if f"{dep.name}-web-1" in line)
+    assert "(Paused)" in row, listed
+    assert f"{dep.name}-db-1" in listed
+    rows = json.loads(dep.run("ps", "--format", "json").stdout)
+    states = {r["Name"]: r["State"] for r in rows}
+    assert states == {f"{dep.name}-db-1": "running", f"{dep.name}-web-1": "paused"}
     dep.run("unpause", "web")
     assert _state(f"{dep.name}-web-1") == "running"
 

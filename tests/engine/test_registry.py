@@ -46,6 +46,27 @@ def _name(registry: LocalRegistry, dep: Deployment, image: str) -> str:
     return f"{registry.host}/{dep.name}/{image}"
 
 
+def _registry_image(
+    registry: LocalRegistry,
+    dep: Deployment,
+    images: list[str],
+    client: docker.DockerClient,
+    image: str,
+    *,
+    push: bool,
+) -> str:
+    """Tag busybox:local as ``image`` under the registry, untagged at the end.
+
+    With ``push`` the tag is uploaded to the registry too; its name.
+    """
+    name = _name(registry, dep, image)
+    images.append(name)
+    _tag(client, BUSYBOX, name)
+    if push:
+        client.images.push(*name.rsplit(":", 1))
+    return name
+
+
 def _tag(client: docker.DockerClient, source: str, target: str) -> None:
     repo, _, tag = target.rpartition(":")
     assert client.images.get(source).tag(repo, tag)
@@ -89,9 +110,9 @@ def test_push_then_pull_quiet_and_ignored_failures(
 ) -> None:
     """`push` uploads a service's image; `pull` and `up` bring it back."""
     dep = pushed
-    app = _name(registry, dep, "app:1")
-    registry_images.append(app)
-    _tag(docker_client, BUSYBOX, app)
+    app = _registry_image(
+        registry, dep, registry_images, docker_client, "app:1", push=False
+    )
     # Nobody listens on the registry's port once it is given back.
     unreachable = f"127.0.0.1:{_closed_port()}/{dep.name}/gone:1"
     dep.write(
@@ -151,10 +172,9 @@ def test_pull_policy_always_recreates_only_the_changed_service(
 ) -> None:
     """A newer image ID behind the same tag recreates that service alone."""
     dep = pushed
-    fresh = _name(registry, dep, "fresh:1")
-    registry_images.append(fresh)
-    _tag(docker_client, BUSYBOX, fresh)
-    docker_client.images.push(*fresh.rsplit(":", 1))
+    fresh = _registry_image(
+        registry, dep, registry_images, docker_client, "fresh:1", push=True
+    )
     dep.write(
         f"""
 name: @P@
@@ -198,10 +218,9 @@ def test_failing_pull_never_stops_a_running_container(
 ) -> None:
     """A change that needs a recreate waits for the pull; a failed pull stops it."""
     dep = pushed
-    app = _name(registry, dep, "app:1")
-    registry_images.append(app)
-    _tag(docker_client, BUSYBOX, app)
-    docker_client.images.push(*app.rsplit(":", 1))
+    app = _registry_image(
+        registry, dep, registry_images, docker_client, "app:1", push=True
+    )
     text = """
 name: @P@
 services:

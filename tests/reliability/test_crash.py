@@ -9,7 +9,6 @@ values of k; COMPOSER_RELIABILITY=full runs every k until ``up`` finishes.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import tempfile
@@ -19,30 +18,21 @@ from pathlib import Path
 import docker
 import pytest
 
-from reliability.engine_support import COMPOSER, IMAGE, LABEL, Proj
+from reliability.engine_support import COMPOSER, LABEL, Proj
 from reliability.figures import full_size, report
+from reliability.interrupt_support import (
+    TEMPORARY,
+    chain_app,
+    check_converged,
+    check_markers,
+    write_markers,
+)
 from reliability.proxy import EngineProxy
 
 pytestmark = [pytest.mark.reliability, pytest.mark.engine]
 
 SERVICES = 10
-APP = (
-    "name: @P@\nservices:\n"
-    + "".join(
-        f"""  s{i}:
-    image: {IMAGE}
-    command: sleep 3600
-    stop_signal: SIGKILL
-    environment: {{MODE: "{"${MODE:-a}" if i % 2 else "a"}"}}
-    volumes: [data{i % 3}:/data]
-    networks: [n{i % 2}]
-"""
-        + (f"    depends_on: [s{i - 1}]\n" if i else "")
-        for i in range(SERVICES)
-    )
-    + "volumes: {data0: {}, data1: {}, data2: {}}\nnetworks: {n0: {}, n1: {}}\n"
-)
-TEMPORARY = re.compile(r"^[0-9a-f]{12}_|_composer-old-")
+APP = chain_app(SERVICES)
 
 
 @dataclass
@@ -96,8 +86,6 @@ def _check(proj: Proj, k: int, mode: str, markers: bool, tally: Tally) -> None:
         timeout=180,
     )
     where = f"k={k} mode={mode}"
-    if up.returncode != 0 or "Traceback" in up.stderr:
-        tally.problems.append(f"{where}: up failed: {up.stderr[-300:]}")
     diff = subprocess.run(
         [COMPOSER, "diff", "--exit-code"],
         cwd=proj.path,
@@ -105,21 +93,14 @@ def _check(proj: Proj, k: int, mode: str, markers: bool, tally: Tally) -> None:
         capture_output=True,
         text=True,
     )
-    if diff.returncode != 0:
-        tally.problems.append(f"{where}: not converged: {diff.stdout[-300:]}")
+    check_converged(where, up, diff, tally.problems)
     found = client.containers.list(all=True, filters={"label": f"{LABEL}={proj.name}"})
     names = [c.name for c in found]
     bad = [n for n in names if TEMPORARY.search(n)]
     if bad or len(names) != SERVICES:
         tally.problems.append(f"{where}: containers {sorted(names)}")
-    if not markers:
-        return
-    for i in range(3):
-        code, _ = client.containers.get(f"{proj.name}-s{i}-1").exec_run(
-            ["cat", "/data/m"]
-        )
-        if code != 0:
-            tally.problems.append(f"{where}: marker lost from data{i}")
+    if markers:
+        check_markers(client, proj.name, where, tally.problems)
 
 
 def _ks(limit: int) -> list[int]:
@@ -148,10 +129,7 @@ def test_crash_at_every_step(proj: Proj) -> None:
                             check=True,
                             capture_output=True,
                         )
-                        for i in range(3):
-                            docker.from_env().containers.get(
-                                f"{proj.name}-s{i}-1"
-                            ).exec_run(["sh", "-c", "echo m > /data/m"])
+                        write_markers(docker.from_env(), proj.name)
                 killed = _killed_up(proj, k, mode, Path(tmp))
                 tally.runs += 1
                 tally.killed += killed

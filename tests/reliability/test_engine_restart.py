@@ -15,7 +15,6 @@ of k; COMPOSER_RELIABILITY=full runs every k until ``up`` finishes first.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import tempfile
 import threading
@@ -28,8 +27,15 @@ from typing import Any
 
 import pytest
 
-from reliability.engine_support import COMPOSER, IMAGE, LABEL
+from reliability.engine_support import COMPOSER, LABEL
 from reliability.figures import full_size, report
+from reliability.interrupt_support import (
+    TEMPORARY,
+    chain_app,
+    check_converged,
+    check_markers,
+    write_markers,
+)
 from reliability.private_engine import PrivateEngine
 
 pytestmark = [pytest.mark.reliability, pytest.mark.engine]
@@ -38,7 +44,6 @@ SERVICES = 6
 HTTP_TIMEOUT = 3
 BOUND = HTTP_TIMEOUT * 4 + 10
 CLEAR = ("engine", "docker")
-TEMPORARY = re.compile(r"^[0-9a-f]{12}_|_composer-old-")
 CHANGES = {
     "create",
     "start",
@@ -48,22 +53,7 @@ CHANGES = {
     "connect",
     "disconnect",
 }
-APP = (
-    "name: @P@\nservices:\n"
-    + "".join(
-        f"""  s{i}:
-    image: {IMAGE}
-    command: sleep 3600
-    stop_signal: SIGKILL
-    environment: {{MODE: "{"${MODE:-a}" if i % 2 else "a"}"}}
-    volumes: [data{i % 3}:/data]
-    networks: [n{i % 2}]
-"""
-        + (f"    depends_on: [s{i - 1}]\n" if i else "")
-        for i in range(SERVICES)
-    )
-    + "volumes: {data0: {}, data1: {}, data2: {}}\nnetworks: {n0: {}, n1: {}}\n"
-)
+APP = chain_app(SERVICES)
 
 
 @dataclass
@@ -183,11 +173,8 @@ def _check(site: Site, k: int, mode: str, markers: bool, tally: Tally) -> None:
     """One more ``up``: converged, no temporary names or duplicates, markers."""
     where = f"k={k} mode={mode}"
     up = site.run("up", "-d", "-t", "0", mode=mode)
-    if up.returncode != 0 or "Traceback" in up.stderr:
-        tally.problems.append(f"{where}: up failed: {up.stderr[-300:]}")
     diff = site.run("diff", "--exit-code", mode=mode)
-    if diff.returncode != 0:
-        tally.problems.append(f"{where}: not converged: {diff.stdout[-300:]}")
+    check_converged(where, up, diff, tally.problems)
     client = site.engine.client()
     found = client.containers.list(all=True, filters={"label": f"{LABEL}={site.name}"})
     names = sorted(str(c.name) for c in found)
@@ -195,14 +182,8 @@ def _check(site: Site, k: int, mode: str, markers: bool, tally: Tally) -> None:
         TEMPORARY.search(n) for n in names
     ):
         tally.problems.append(f"{where}: containers {names}")
-    if not markers:
-        return
-    for i in range(3):
-        code, _ = client.containers.get(f"{site.name}-s{i}-1").exec_run(
-            ["cat", "/data/m"]
-        )
-        if code != 0:
-            tally.problems.append(f"{where}: marker lost from data{i}")
+    if markers:
+        check_markers(client, site.name, where, tally.problems)
 
 
 def _ks() -> list[int]:
@@ -217,12 +198,8 @@ def test_engine_restarted_mid_up(site: Site) -> None:
         if scenario == "change":
             assert site.run("down", "-t", "0").returncode == 0
             assert site.run("up", "-d", "-t", "0").returncode == 0
-            client = site.engine.client()
-            for i in range(3):
-                code, _ = client.containers.get(f"{site.name}-s{i}-1").exec_run(
-                    ["sh", "-c", "echo m > /data/m"]
-                )
-                assert code == 0
+            codes = write_markers(site.engine.client(), site.name)
+            assert codes == [0, 0, 0]
         for index, k in enumerate(_ks()):
             if scenario == "deploy":
                 assert site.run("down", "-t", "0").returncode == 0

@@ -31,7 +31,7 @@ from composer.spec.oci_client import (
     RegistryClient,
     parse_reference,
 )
-from composer.spec.remote import RemoteError, cache_base, is_oci
+from composer.spec.remote import RemoteError, cache_base, check_enabled, is_oci
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ EMPTY_CONFIG_TYPE = "application/vnd.docker.compose.config.empty.v1+json"
 _FILE_ANNOTATION = "com.docker.compose.file"
 _EXTENDS_ANNOTATION = "com.docker.compose.extends"
 _ENV_ANNOTATION = "com.docker.compose.envfile"
-_FALSE = {"0", "f", "F", "false", "FALSE", "False"}
-_TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 
 
 def cache_root(environ: Mapping[str, str]) -> str:
@@ -57,7 +55,7 @@ def cache_root(environ: Mapping[str, str]) -> str:
 
 def fetch_oci_include(path: str, environ: Mapping[str, str]) -> tuple[str, ...]:
     """The local Compose files of an ``oci://`` include, fetched if needed."""
-    _check_enabled(environ)
+    check_enabled(environ, ENABLE_VARIABLE, "OCI")
     ref = parse_reference(path)
     if ref.digest:
         cached = _cached(environ, ref.digest)
@@ -76,15 +74,6 @@ def fetch_oci_include(path: str, environ: Mapping[str, str]) -> tuple[str, ...]:
     if not files:
         raise RemoteError(f"{ref} holds no Compose file")
     return files
-
-
-def _check_enabled(environ: Mapping[str, str]) -> None:
-    value = environ.get(ENABLE_VARIABLE, "")
-    if not value or value in _TRUE:
-        return
-    if value in _FALSE:
-        raise RemoteError(f"OCI remote includes are disabled by {ENABLE_VARIABLE}")
-    raise RemoteError(f"{ENABLE_VARIABLE} expects a boolean, got {value!r}")
 
 
 def _cached(environ: Mapping[str, str], digest: str) -> tuple[str, ...]:

@@ -119,7 +119,7 @@ def fetch_git_include(source: GitSource, environ: Mapping[str, str]) -> str:
     """The local Compose file for ``source``, fetching the repository if needed."""
     import shutil  # these three only when a remote include is really fetched
 
-    _check_enabled(environ)
+    check_enabled(environ, ENABLE_VARIABLE, "git")
     if shutil.which("git", path=environ.get("PATH")) is None:
         raise RemoteError(
             "git is not installed", hint="install git to include remote files"
@@ -136,13 +136,14 @@ def fetch_git_include(source: GitSource, environ: Mapping[str, str]) -> str:
     return _compose_file(checkout, source.subdir)
 
 
-def _check_enabled(environ: Mapping[str, str]) -> None:
-    value = environ.get(ENABLE_VARIABLE, "")
+def check_enabled(environ: Mapping[str, str], variable: str, kind: str) -> None:
+    """Raise unless ``variable`` is unset or true; ``kind`` names the includes."""
+    value = environ.get(variable, "")
     if not value or value in _TRUE:
         return
     if value in _FALSE:
-        raise RemoteError(f"git remote includes are disabled by {ENABLE_VARIABLE}")
-    raise RemoteError(f"{ENABLE_VARIABLE} expects a boolean, got {value!r}")
+        raise RemoteError(f"{kind} remote includes are disabled by {variable}")
+    raise RemoteError(f"{variable} expects a boolean, got {value!r}")
 
 
 def _git_environment(environ: Mapping[str, str]) -> dict[str, str]:

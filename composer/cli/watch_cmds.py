@@ -178,10 +178,14 @@ def run_watch(ctx: typer.Context, settings: WatchSettings, once: bool = False) -
     apply_reporter = make_reporter(
         "plain" if opts.progress == "auto" else opts.progress, make_console(stderr=True)
     )
+    engine = Engine()
+    # An engine that does not answer fails the command at once, as every
+    # other command does; once running, the loop outlives the engine's going.
+    engine.ping()
     compose_hash = hasher()
     passes = ConsolePasses(console, apply_reporter)
     loop = Loop(
-        Engine(),
+        engine,
         lambda: _loader(opts),
         passes,
         LoopOptions(

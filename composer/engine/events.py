@@ -88,10 +88,13 @@ class EventStream:
         on_event: Callable[[EngineEvent], None],
     ) -> None:
         self.api: Any = engine.api
+        self.host = engine.host
         self.relevant = relevant
         self.on_event = on_event
         self._closed = threading.Event()
         self._stream: Any = None
+        #: Whether the loss of the stream was reported and it is not back yet.
+        self._lost = False
         self._thread = threading.Thread(
             target=self._run, name="composer-events", daemon=True
         )
@@ -121,7 +124,13 @@ class EventStream:
             except (requests.RequestException, docker.errors.DockerException) as exc:
                 if self._closed.is_set():
                     return
-                log.warning("engine event stream lost (%s); reopening", exc)
+                if not self._lost:
+                    log.warning(
+                        "lost the engine's event stream: %s; retrying with back-off",
+                        self._why(exc),
+                    )
+                    self._lost = True
+                log.debug("engine event stream: %r", exc)
             except (AttributeError, ValueError, OSError) as exc:
                 # The SDK raises these when the socket is closed under it.
                 if self._closed.is_set():
@@ -135,6 +144,12 @@ class EventStream:
     def _follow(self, since: float) -> None:
         filters = {"type": list(DRIFT_ACTIONS), "event": _all_actions()}
         self._stream = self.api.events(since=int(since), filters=filters, decode=True)
+        if self._lost:
+            self._lost = False
+            log.warning(
+                "the Docker engine at %s answers again; following its events",
+                self.host,
+            )
         for raw in self._stream:
             if self._closed.is_set():
                 return
@@ -142,6 +157,14 @@ class EventStream:
             if event is not None and self.relevant(event):
                 log.debug("engine event: %s", event.describe())
                 self.on_event(event)
+
+    def _why(self, exc: Exception) -> str:
+        """The loss of the stream in words, without the SDK's exception repr."""
+        if isinstance(exc, docker.errors.APIError):
+            return f"the engine answered {getattr(exc, 'explanation', None) or exc}"
+        if isinstance(exc, requests.ConnectionError):
+            return f"cannot reach the Docker engine at {self.host}"
+        return f"the connection to the Docker engine at {self.host} broke"
 
 
 def _all_actions() -> list[str]:

@@ -394,3 +394,54 @@ def test_sync_exec_and_restart_rules(
     assert ids(dep)[name] == ident
     watcher.wait_for("restarted", 10)
     finish(dep, watcher)
+
+
+def test_unreachable_engine_at_start_fails_at_once(dep: Deployment) -> None:
+    """watch and reconcile with no engine: one clear line, exit 1."""
+    dep.write(TWO.replace("    env_file: [web.env]\n", ""))
+    missing = f"unix://{dep.path / 'missing.sock'}"
+    for command in ("watch", "reconcile"):
+        proc = subprocess.run(
+            [COMPOSER, command],
+            cwd=dep.path,
+            env={**os.environ, "DOCKER_HOST": missing, "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        text = proc.stdout + proc.stderr
+        assert proc.returncode == 1, text
+        assert text.strip() == (
+            f"error: cannot reach the Docker engine at {missing}; is it running?"
+        ), text
+    dep.up()
+    dep.assert_converged()
+
+
+def test_engine_gone_mid_watch_is_one_line_then_back(
+    dep: Deployment, start: Callable[..., Watcher], tmp_path: Path
+) -> None:
+    """The engine going away is said once, in words; its return is said too."""
+    from reliability.proxy import EngineProxy
+
+    dep.write(TWO.replace("    env_file: [web.env]\n", ""))
+    dep.write("TAG=one\n", ".env")
+    sock = tmp_path / "engine.sock"
+    proxy = EngineProxy(sock)
+    watcher = start(dep, "watch", env={"DOCKER_HOST": proxy.docker_host})
+    try:
+        watcher.wait_for("applied", 60)
+        proxy.close()  # every connection cut; the socket now refuses
+        watcher.wait_for("lost the engine's event stream", 30)
+        # Several retries with back-off (0.5 s, 1 s, 2 s...) say nothing more.
+        time.sleep(4)
+        text = watcher.text()
+        assert text.count("lost the engine's event stream") == 1, text
+        assert "Connection aborted" not in text and "Error(" not in text, text
+        sock.unlink()
+        proxy = EngineProxy(sock)
+        watcher.wait_for("answers again", 30)
+        assert watcher.text().count("lost the engine's event stream") == 1
+        finish(dep, watcher)
+    finally:
+        proxy.close()

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +29,13 @@ from composer.spec.oci_client import (
     RegistryClient,
     parse_reference,
 )
-from composer.spec.remote import RemoteError, cache_base, check_enabled, is_oci
+from composer.spec.remote import (
+    RemoteError,
+    cache_base,
+    check_enabled,
+    filling,
+    is_oci,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +140,7 @@ def _unpack(
     directory: str,
 ) -> None:
     """Write the artifact's files into ``directory``, all or nothing."""
-    parent = os.path.dirname(directory)
-    os.makedirs(parent, mode=0o700, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".fetch-", dir=parent)
-    try:
+    with filling(directory) as work:
         compose: list[str] = []
         taken: set[str] = set()
         for layer in manifest.get("layers") or ():
@@ -156,13 +157,6 @@ def _unpack(
                 compose.append(name)
         with open(os.path.join(work, ".compose-files"), "w", encoding="utf-8") as f:
             f.write("".join(f"{name}\n" for name in compose))
-        try:
-            os.rename(work, directory)
-        except OSError:
-            if not os.path.isdir(directory):  # not merely unpacked by another run
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     log.debug("remote include %s: unpacked into %s", ref, directory)
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -200,13 +201,7 @@ def _fetch(
     source: GitSource, commit: str, checkout: str, env: Mapping[str, str]
 ) -> None:
     """Fetch one commit into ``checkout``, all or nothing."""
-    import shutil
-    import tempfile
-
-    parent = os.path.dirname(checkout)
-    os.makedirs(parent, mode=0o700, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".fetch-", dir=parent)
-    try:
+    with filling(checkout) as work:
         steps = (
             ["init", "-q", work],
             ["-C", work, "fetch", "-q", "--depth=1", source.remote, commit],
@@ -219,14 +214,31 @@ def _fetch(
                     f"cannot fetch {commit[:12]} from {source.remote}: "
                     f"{_first_error(done.stderr)}"
                 )
+    log.debug("remote include %s: fetched %s", redact(source.remote), checkout)
+
+
+@contextmanager
+def filling(directory: str) -> Iterator[str]:
+    """A new directory beside ``directory``, moved there once the block succeeds.
+
+    All or nothing: on an error the work directory is removed.  When another
+    run has put ``directory`` in place first, its copy is kept.
+    """
+    import shutil
+    import tempfile
+
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, mode=0o700, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".fetch-", dir=parent)
+    try:
+        yield work
         try:
-            os.rename(work, checkout)
+            os.rename(work, directory)
         except OSError:
-            if not os.path.isdir(checkout):  # not merely fetched by another run
+            if not os.path.isdir(directory):  # not merely filled by another run
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log.debug("remote include %s: fetched %s", redact(source.remote), checkout)
 
 
 def _compose_file(checkout: str, subdir: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +78,20 @@ def build_swarm_desired(project: Project, only: Iterable[str] = ()) -> SwarmDesi
 # -- networks, secrets, configs ---------------------------------------------
 
 
+def _declared(
+    project: Project, section: str, used: set[str]
+) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """Each used key of a top-level section, by key: its entry and its name."""
+    declared = project.section(section)
+    for key in sorted(used):
+        entry: Mapping[str, Any] = declared.get(key) or {}
+        yield key, entry, str(entry.get("name") or f"{project.name}_{key}")
+
+
 def _networks(project: Project, keys: list[str]) -> dict[str, NetworkDef]:
     used = {n for k in keys for n in (project.services[k].get("networks") or {})}
     out: dict[str, NetworkDef] = {}
-    section = project.section("networks")
-    for key in sorted(used):
-        entry: Mapping[str, Any] = section.get(key) or {}
-        name = str(entry.get("name") or f"{project.name}_{key}")
+    for key, entry, name in _declared(project, "networks", used):
         if entry.get("external"):
             out[key] = NetworkDef(key, name, external=True)
             continue
@@ -111,10 +118,7 @@ def _blobs(project: Project, section: str, keys: list[str]) -> dict[str, BlobDef
         for ref in project.services[k].get(section) or ()
     }
     out: dict[str, BlobDef] = {}
-    declared = project.section(section)
-    for key in sorted(used):
-        entry: Mapping[str, Any] = declared.get(key) or {}
-        name = str(entry.get("name") or f"{project.name}_{key}")
+    for key, entry, name in _declared(project, section, used):
         if entry.get("external"):
             out[key] = BlobDef(key, name, external=True)
             continue

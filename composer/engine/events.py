@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import docker.errors
 import requests
@@ -78,6 +78,26 @@ def parse_event(raw: Mapping[str, Any]) -> EngineEvent | None:
     )
 
 
+class StreamWatcher(Protocol):
+    """Told of the stream's connection and of every event it reads."""
+
+    def connected(self) -> None:
+        """The stream is (again) connected."""
+        ...
+
+    def disconnected(self) -> None:
+        """The stream ended or failed."""
+        ...
+
+    def saw_raw(self, raw: Mapping[str, Any]) -> None:
+        """One decoded event, whatever its type or action."""
+        ...
+
+
+#: What the stream asks for when a watcher wants every event.
+_ALL_TYPES = ("container", "network", "volume", "image")
+
+
 class EventStream:
     """Follows the engine's events in a thread and passes the relevant ones on."""
 
@@ -86,9 +106,11 @@ class EventStream:
         engine: Engine,
         relevant: Callable[[EngineEvent], bool],
         on_event: Callable[[EngineEvent], None],
+        watcher: StreamWatcher | None = None,
     ) -> None:
         self.api: Any = engine.api
         self.host = engine.host
+        self.watcher = watcher
         self.relevant = relevant
         self.on_event = on_event
         self._closed = threading.Event()
@@ -136,13 +158,20 @@ class EventStream:
                 if self._closed.is_set():
                     return
                 log.debug("engine event stream ended: %s", exc)
+            finally:
+                if self.watcher is not None:
+                    self.watcher.disconnected()
             since = time.time() - 1
             if self._closed.wait(delay):
                 return
             delay = min(delay * 2, 10.0)
 
     def _follow(self, since: float) -> None:
-        filters = {"type": list(DRIFT_ACTIONS), "event": _all_actions()}
+        if self.watcher is None:
+            filters = {"type": list(DRIFT_ACTIONS), "event": _all_actions()}
+        else:
+            # Every event of these types, for the watcher; drift is picked below.
+            filters = {"type": list(_ALL_TYPES)}
         self._stream = self.api.events(since=int(since), filters=filters, decode=True)
         if self._lost:
             self._lost = False
@@ -150,9 +179,17 @@ class EventStream:
                 "the Docker engine at %s answers again; following its events",
                 self.host,
             )
+        # The engine replays what happened since ``since`` (at or before this
+        # moment), so nothing between the request and the subscription is lost.
+        if self.watcher is not None:
+            self.watcher.connected()
         for raw in self._stream:
             if self._closed.is_set():
                 return
+            if self.watcher is not None:
+                # Before the drift callback: a pass it causes must not reuse
+                # an observation this event makes stale.
+                self.watcher.saw_raw(raw)
             event = parse_event(raw)
             if event is not None and self.relevant(event):
                 log.debug("engine event: %s", event.describe())

@@ -37,6 +37,7 @@ from composer.watch.develop import (
     run_rules,
 )
 from composer.watch.files import FileWatcher
+from composer.watch.observed import ObservationCache
 from composer.watch.policy import LoopPolicy
 from composer.watch.sources import Fingerprint, Sources, fingerprint, is_noise
 
@@ -139,6 +140,11 @@ class Loop:
         self._fingerprint: Fingerprint | None = None
         self._files: FileWatcher | None = None
         self._events: EventStream | None = None
+        self._cache: ObservationCache | None = None
+        self._fresh_observation = True
+        #: Passes that observed the engine, and passes that reused an observation.
+        self.observed = 0
+        self.reused = 0
 
     # -- marking dirty (any thread) ---------------------------------------
 
@@ -205,13 +211,19 @@ class Loop:
             self._events.close()
             self._events = None
 
+    def start_watchers(self) -> None:
+        """Follow the files and the engine's events (``run`` does it first)."""
+        self._start_watchers()
+
     def _start_watchers(self) -> None:
         if self.options.watch_files:
             self._files = FileWatcher(self.file_changed)
             self._rearm()
         if self.options.follow_engine:
+            # Armed before the first load: the project's name comes with it.
+            self._cache = ObservationCache(None)
             self._events = EventStream(
-                self.engine, self._relevant_event, self.engine_event
+                self.engine, self._relevant_event, self.engine_event, self._cache
             )
             self._events.start()
 
@@ -265,6 +277,10 @@ class Loop:
         files = files or set()
         began = time.monotonic()
         periodic = list(reasons) == ["periodic check"]
+        # The first, periodic and back-off passes always observe for real.
+        self._fresh_observation = (
+            initial or periodic or list(reasons) == ["back-off ended"]
+        )
         reload = (
             initial or self.project is None or periodic or self._concerns_project(files)
         )
@@ -281,17 +297,20 @@ class Loop:
         try:
             result = self._converge(desired, initial, quiet, began)
         except ComposerError as exc:
+            self._drop("the pass failed")
             self.reporter.finished(Plan(desired.project), time.monotonic() - began, exc)
             return PassResult(None, exc)
         if files or (initial and self.rules):
             rules = self._run_rules(files, initial)
             result = PassResult(result.plan, result.error, tuple(rules))
+        if result.changed or result.error is not None:
+            self._drop("the pass changed the engine")
         return result
 
     def _converge(
         self, desired: Desired, initial: bool, quiet: bool, began: float
     ) -> PassResult:
-        actual = observe(self.engine, desired.project)
+        actual = self._observe(desired)
         draft = plan(desired, actual, self.options.plan_options)
         kept = draft.notes
         if not initial:
@@ -325,6 +344,36 @@ class Loop:
         self.reporter.finished(outcome.plan, time.monotonic() - began, None)
         return PassResult(outcome.plan)
 
+    def _observe(self, desired: Desired) -> Actual:
+        """The engine's state: the kept observation when events vouch for it."""
+        cache = self._cache
+        if cache is not None:
+            cache.name(desired.project)
+        if cache is not None and not self._fresh_observation:
+            kept = cache.reusable()
+            if kept is not None:
+                self.reused += 1
+                log.debug(
+                    "reusing the observation of %s: no engine event since",
+                    desired.project,
+                )
+                return kept
+        ticket = None if cache is None else cache.ticket()
+        actual = observe(self.engine, desired.project)
+        self.observed += 1
+        if cache is not None:
+            cache.keep(
+                ticket,
+                actual,
+                (n.name for n in desired.networks.values()),
+                (v.name for v in desired.volumes.values()),
+            )
+        return actual
+
+    def _drop(self, why: str) -> None:
+        if self._cache is not None:
+            self._cache.drop(why)
+
     def _started(self, reasons: Sequence[str]) -> None:
         self.shown += 1
         self.reporter.started(self.shown, reasons)
@@ -354,6 +403,7 @@ class Loop:
             return False
         self._last_error, self._last_exc = None, None
         self.project, self.desired, self.sources = project, desired, sources
+        self._drop("the project was loaded again")
         self._fingerprint = fingerprint(sources, settled_before=began)
         self.rules = rules_of(project)
         self._rearm()

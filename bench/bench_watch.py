@@ -6,9 +6,13 @@ Measures, against the local Docker engine with ``busybox:local``:
    change in a 20-service project to that service's new container running
    with the new value, while ``composer watch`` runs (target: at most 1 s plus
    the container's own start time, printed beside it);
-2. a warm no-op pass of the loop at 100 services, in-process: observe and
-   plan with nothing to do (target: at most 20 ms), and the same pass with a
-   reload of the files;
+2. a warm no-op pass of the loop at 100 services, in-process (target: at
+   most 20 ms): first without the event stream, so each pass observes and
+   plans, and the same pass with a reload of the files; then with the event
+   stream followed, as ``composer watch`` runs, where a pass reuses the last
+   observation while no engine event has made it stale (the count of passes
+   that did is printed: another client's events on a shared engine make some
+   observe again);
 3. the idle watcher's CPU use and resident memory (target: at most 80 MB).
 
 Neither Docker Compose has a loop that reconciles a Compose file: v2's
@@ -187,7 +191,7 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
     from composer.engine.client import Engine
     from composer.engine.observe import observe
     from composer.spec import LoadOptions, load_project
-    from composer.watch.loop import Loop
+    from composer.watch.loop import Loop, LoopOptions
     from composer.watch.sources import project_sources
 
     name = f"bn{uuid.uuid4().hex[:8]}"
@@ -205,11 +209,28 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
         return project, project_sources(project, options)
 
     engine = Engine()
-    loop = Loop(engine, loader, _Quiet())  # type: ignore[arg-type]
+    loop = Loop(
+        engine,
+        loader,
+        _Quiet(),  # type: ignore[arg-type]
+        LoopOptions(watch_files=False),
+    )
     try:
         loop.run_pass(["warm-up"], initial=True)
         compose = str(workdir / "compose.yaml")
-        for label, files in (("drift (observe + plan)", set()), ("reload", {compose})):
+        variants = [
+            ("no event stream, observe + plan", set(), False),
+            ("no event stream, reload + observe + plan", {compose}, False),
+            ("event stream followed, plan on the reused observation", set(), True),
+        ]
+        for label, files, follow in variants:
+            if follow:
+                loop.start_watchers()
+                while not loop.following:
+                    time.sleep(0.05)
+                time.sleep(1.5)  # let the replayed events of the last second pass
+                loop.run_pass(["keep"])  # observes once, and keeps it
+            reused = loop.reused
             times, cpu = [], []
             for _ in range(runs):
                 began, cpu_began = time.perf_counter(), time.process_time()
@@ -222,6 +243,7 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
                 f"{statistics.median(times) * 1000:.1f} ms wall (min "
                 f"{min(times) * 1000:.1f}), {statistics.median(cpu) * 1000:.1f} ms "
                 f"CPU over {runs} (target <= 20 ms)"
+                + (f"; {loop.reused - reused} of {runs} reused" if follow else "")
             )
         observed = []
         for _ in range(runs):
@@ -233,6 +255,7 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
             f"{statistics.median(observed) * 1000:.1f} ms"
         )
     finally:
+        loop.close()
         engine.close()
         cleanup(name)
 

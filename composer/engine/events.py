@@ -1,7 +1,8 @@
 """The engine's event stream, reduced to the events that may mean drift.
 
-A background thread reads ``/events`` (containers, networks and volumes) and
-hands each relevant event to a callback; the stream is reopened after the
+A background thread reads ``/events`` (containers, networks and volumes, and
+images too when a watcher wants every event) and hands each relevant event to
+a callback; the stream is reopened after the
 engine goes away.  Events only say that something may have changed: the loop
 re-reads the whole state before it plans.
 """

@@ -3,8 +3,9 @@ thread debounces, reloads, plans and applies, one pass at a time.
 
 A pass reloads the files when they changed (or on the periodic safety pass),
 reuses the loaded project when an event left every source file's content as
-it was, keeps the last good project when they no longer load, observes the engine,
-plans, narrows the plan by restart policies and back-off, and applies it under
+it was, keeps the last good project when they no longer load, observes the engine
+(or reuses the last observation while the event stream vouches for it, see
+``composer.watch.observed``), plans, narrows the plan by restart policies and back-off, and applies it under
 the project's lease.  Changed files that belong to ``develop.watch`` rules are
 then synced into the running containers.
 """
@@ -214,6 +215,11 @@ class Loop:
     def start_watchers(self) -> None:
         """Follow the files and the engine's events (``run`` does it first)."""
         self._start_watchers()
+
+    @property
+    def following(self) -> bool:
+        """Whether the engine's event stream is connected (passes may reuse)."""
+        return self._cache is not None and self._cache.following
 
     def _start_watchers(self) -> None:
         if self.options.watch_files:

@@ -147,6 +147,12 @@ class ObservationCache:
 
     # -- the loop's side ------------------------------------------------------
 
+    @property
+    def following(self) -> bool:
+        """Whether the event stream is connected."""
+        with self._lock:
+            return self._connected
+
     def ticket(self) -> Ticket | None:
         """What to keep an observation under, or None when the stream is down."""
         with self._lock:

@@ -5,9 +5,9 @@ A pass reloads the files when they changed (or on the periodic safety pass),
 reuses the loaded project when an event left every source file's content as
 it was, keeps the last good project when they no longer load, observes the engine
 (or reuses the last observation while the event stream vouches for it, see
-``composer.watch.observed``), plans, narrows the plan by restart policies and back-off, and applies it under
-the project's lease.  Changed files that belong to ``develop.watch`` rules are
-then synced into the running containers.
+``composer.watch.observed``), plans, narrows the plan by restart policies and
+back-off, and applies it under the project's lease.  Changed files that belong
+to ``develop.watch`` rules are then synced into the running containers.
 """
 
 from __future__ import annotations

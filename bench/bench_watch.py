@@ -41,7 +41,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -162,36 +161,13 @@ def idle_usage(pid: int, seconds: float) -> None:
     )
 
 
-class _Quiet:
-    """A pass reporter that shows nothing."""
-
-    def __init__(self) -> None:
-        from composer.engine.report import NullReporter
-
-        self.apply_reporter = NullReporter()
-
-    def started(self, number: int, reasons: Sequence[str]) -> None:
-        """Nothing."""
-
-    def invalid(self, error: object) -> None:
-        """Nothing."""
-
-    def planned(self, plan: object) -> None:
-        """Nothing."""
-
-    def note(self, text: str) -> None:
-        """Nothing."""
-
-    def finished(self, plan: object, elapsed: float, error: object) -> None:
-        """Nothing."""
-
-
 def noop_pass(workdir: Path, services: int, runs: int) -> None:
     """A warm no-op pass of the loop, in-process, with and without a reload."""
     from composer.engine.client import Engine
     from composer.engine.observe import observe
     from composer.spec import LoadOptions, load_project
     from composer.watch.loop import Loop, LoopOptions
+    from composer.watch.report import NullPassReporter
     from composer.watch.sources import project_sources
 
     name = f"bn{uuid.uuid4().hex[:8]}"
@@ -212,7 +188,7 @@ def noop_pass(workdir: Path, services: int, runs: int) -> None:
     loop = Loop(
         engine,
         loader,
-        _Quiet(),  # type: ignore[arg-type]
+        NullPassReporter(),
         LoopOptions(watch_files=False),
     )
     try:

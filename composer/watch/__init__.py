@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from composer.watch.loop import Loop, LoopOptions, PassReporter, PassResult
+    from composer.watch.loop import Loop, LoopOptions, PassResult
+    from composer.watch.report import PassReporter
 
 __all__ = ["Loop", "LoopOptions", "PassReporter", "PassResult"]
 

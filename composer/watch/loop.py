@@ -18,13 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from composer.engine.apply import ApplyOptions
 from composer.engine.client import Engine
 from composer.engine.events import EngineEvent, EventStream
 from composer.engine.observe import Actual, observe
-from composer.engine.report import Reporter
 from composer.errors import ComposerError, ConfigError
 from composer.graph import Desired, GraphOptions, build_desired
 from composer.plan import Plan, PlanOptions, plan
@@ -40,38 +38,13 @@ from composer.watch.develop import (
 from composer.watch.files import FileWatcher
 from composer.watch.observed import ObservationCache
 from composer.watch.policy import LoopPolicy
+from composer.watch.report import PassReporter
 from composer.watch.sources import Fingerprint, Sources, fingerprint, is_noise
 
 log = logging.getLogger(__name__)
 
 #: Loads the project from its files; raises ConfigError when they are invalid.
 Loader = Callable[[], tuple[Project, Sources]]
-
-
-class PassReporter(Protocol):
-    """What a person watching the loop is shown, one pass at a time."""
-
-    apply_reporter: Reporter
-
-    def started(self, number: int, reasons: Sequence[str]) -> None:
-        """A pass begins, for these reasons."""
-        ...
-
-    def invalid(self, error: ComposerError) -> None:
-        """The files do not load; the last good state stays."""
-        ...
-
-    def planned(self, plan: Plan) -> None:
-        """The plan the pass is about to apply."""
-        ...
-
-    def note(self, text: str) -> None:
-        """Something worth saying: back-off, a rule's result, a skipped rebuild."""
-        ...
-
-    def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
-        """The pass ended (``error`` when applying failed)."""
-        ...
 
 
 @dataclass(frozen=True)

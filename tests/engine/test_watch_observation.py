@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -24,34 +24,14 @@ from reconcile_support import (  # noqa: F401
 from composer.cli.pipeline import hasher
 from composer.engine.apply import ApplyOptions
 from composer.engine.client import Engine
-from composer.engine.report import NullReporter
-from composer.errors import ComposerError
-from composer.plan import Plan, PlanOptions
+from composer.plan import PlanOptions
 from composer.spec import LoadOptions, load_project
 from composer.spec.project import Project
 from composer.watch.loop import Loop, LoopOptions
+from composer.watch.report import NullPassReporter
 from composer.watch.sources import Sources, project_sources
 
 pytestmark = pytest.mark.engine
-
-
-class _Quiet:
-    apply_reporter = NullReporter()
-
-    def started(self, number: int, reasons: Sequence[str]) -> None:
-        pass
-
-    def invalid(self, error: ComposerError) -> None:
-        pass
-
-    def planned(self, plan: Plan) -> None:
-        pass
-
-    def note(self, text: str) -> None:
-        pass
-
-    def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
-        pass
 
 
 def _until(check: Callable[[], bool], timeout: float, why: str) -> None:
@@ -85,7 +65,7 @@ def test_noop_pass_reuses_and_rm_f_is_still_healed(deployment: Deployment) -> No
     loop = Loop(
         engine,
         loader,
-        _Quiet(),
+        NullPassReporter(),
         LoopOptions(
             debounce=0.2,
             interval=600,

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 
 from composer.engine.observe import Actual
-from composer.engine.report import NullReporter
-from composer.errors import ComposerError
 from composer.plan import Plan
 from composer.plan.model import Action, Kind, Step
 from composer.spec import LoadOptions, load_project
@@ -19,28 +17,10 @@ from composer.watch import loop as loop_module
 from composer.watch.converge import Outcome
 from composer.watch.loop import Loop
 from composer.watch.observed import ObservationCache
+from composer.watch.report import NullPassReporter
 from composer.watch.sources import Sources, project_sources
 
 COMPOSE = "name: cached\nservices:\n  web:\n    image: busybox:local\n"
-
-
-class _Quiet:
-    apply_reporter = NullReporter()
-
-    def started(self, number: int, reasons: Any) -> None:
-        pass
-
-    def invalid(self, error: ComposerError) -> None:
-        pass
-
-    def planned(self, plan: Plan) -> None:
-        pass
-
-    def note(self, text: str) -> None:
-        pass
-
-    def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
-        pass
 
 
 class _Fake:
@@ -75,7 +55,7 @@ def _loop(tmp_path: Path) -> tuple[Loop, ObservationCache]:
         project = load_project(options)
         return project, project_sources(project, options)
 
-    loop = Loop(None, loader, _Quiet())  # type: ignore[arg-type]
+    loop = Loop(None, loader, NullPassReporter())  # type: ignore[arg-type]
     cache = ObservationCache(None)
     cache.connected()  # as the event stream does once it is open
     loop._cache = cache

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from composer.engine.report import NullReporter
-from composer.errors import ComposerError
 from composer.graph import Desired
-from composer.plan import Plan
 from composer.spec import LoadOptions, load_project
 from composer.spec.project import Project
 from composer.watch.loop import Loop, PassResult
+from composer.watch.report import NullPassReporter
 from composer.watch.sources import Sources, project_sources
 
 COMPOSE = """
@@ -24,25 +21,6 @@ services:
     image: busybox:local
     environment: {V: "@V@"}
 """
-
-
-class _Quiet:
-    apply_reporter = NullReporter()
-
-    def started(self, number: int, reasons: Sequence[str]) -> None:
-        pass
-
-    def invalid(self, error: ComposerError) -> None:
-        pass
-
-    def planned(self, plan: Plan) -> None:
-        pass
-
-    def note(self, text: str) -> None:
-        pass
-
-    def finished(self, plan: Plan, elapsed: float, error: ComposerError | None) -> None:
-        pass
 
 
 class _Counting(Loop):
@@ -58,7 +36,7 @@ class _Counting(Loop):
             project = load_project(options)
             return project, project_sources(project, options)
 
-        super().__init__(None, loader, _Quiet())  # type: ignore[arg-type]
+        super().__init__(None, loader, NullPassReporter())  # type: ignore[arg-type]
 
     def _converge(
         self, desired: Desired, initial: bool, quiet: bool, began: float
